@@ -1,0 +1,52 @@
+"""A null-rate jump that does not hurt.
+
+What is planted: from a date in the production period an upstream source stops filling one
+feature for ``rate`` of rows (recorded as missing). Offline the column has a few nulls too, so the
+model knows what to do with them. Looks like: a data-quality alarm (catalogue: null jump PSI 0.30
+with AUC 0.83). Why it is not the cause: the feature carries little signal; dropping it changes
+nothing.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..families.base import Decoy
+
+
+class NullJump(Decoy):
+    kind = "null_jump"
+    fix = "drop"
+    min_jump = 0.10
+
+    def choose(self, world, *, taken):
+        keys = [k for k in world.numeric_keys(exclude=taken)]
+        keys.sort(key=lambda k: abs(world.columns[k].effect))
+        low = keys[: max(1, len(keys) // 2)]
+        self.keys = [low[int(self.rng.integers(len(low)))]]
+        self.rate = float(self.params.get("rate", 0.25)) * (1 + self.rng.uniform(-0.1, 0.1))
+        self.base_rate = 0.01
+        self.onset_frac = float(self.rng.uniform(0.2, 0.5))
+
+    def observed(self, world):
+        name = world.name_of(self.keys[0])
+        for part in ("offline", "production"):
+            frame = world.frames[part]
+            n = len(frame)
+            rate = np.full(n, self.base_rate)
+            if part == "production":
+                t = world.z[part]["__t"]
+                rate[t >= np.quantile(t, self.onset_frac)] = self.rate
+            drop = world.rng.random(n) < rate
+            values = frame[name].to_numpy(dtype=float, copy=True)
+            values[drop] = np.nan
+            frame[name] = values
+            if part == "production":
+                world.recomputed[name] = values
+
+    def visible(self, variant):
+        col = self.names[0]
+        jump = variant.production[col].isna().mean() - variant.offline[col].isna().mean()
+        return jump, f"null-rate rise >= {self.min_jump}", jump >= self.min_jump
+
+
+DECOY = NullJump

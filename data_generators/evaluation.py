@@ -1,0 +1,110 @@
+"""Re-running the team's evaluation on a variant, as the validator's experiments need it.
+
+Everything here reads only the variant's data and the team's public recipe: it measures, it does
+not look at how the failure was planted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from . import model as team_model
+
+
+def auc(y, score) -> float:
+    """ROC AUC, or NaN when only one class is present."""
+    y = np.asarray(y)
+    s = np.asarray(score, float)
+    ok = ~(np.isnan(s) | pd.isna(y))
+    y, s = y[ok].astype(int), s[ok]
+    if y.size == 0 or y.min() == y.max():
+        return float("nan")
+    return float(roc_auc_score(y, s))
+
+
+def psi(expected, actual, *, bins: int = 10) -> float:
+    """Population stability index of ``actual`` against ``expected`` (deciles of ``expected``).
+
+    Categorical values are compared level by level. Missing values form their own bin.
+    """
+    e = pd.Series(expected)
+    a = pd.Series(actual)
+    if isinstance(e.dtype, pd.CategoricalDtype) or e.dtype == object or pd.api.types.is_string_dtype(e):
+        ep = e.astype("object").fillna("<NA>").value_counts(normalize=True)
+        ap = a.astype("object").fillna("<NA>").value_counts(normalize=True)
+        idx = ep.index.union(ap.index)
+        ep, ap = ep.reindex(idx, fill_value=0).to_numpy(), ap.reindex(idx, fill_value=0).to_numpy()
+    else:
+        ev = e.to_numpy(float)
+        av = a.to_numpy(float)
+        edges = np.unique(np.nanquantile(ev, np.linspace(0, 1, bins + 1)[1:-1])) if np.isfinite(ev).any() else np.array([])
+
+        def dist(v):
+            nan = np.isnan(v)
+            counts = np.bincount(np.searchsorted(edges, v[~nan], side="right"), minlength=edges.size + 1)
+            return np.append(counts, nan.sum()) / max(v.size, 1)
+
+        ep, ap = dist(ev), dist(av)
+    ep = np.clip(ep, 1e-4, None)
+    ap = np.clip(ap, 1e-4, None)
+    return float(np.sum((ap - ep) * np.log(ap / ep)))
+
+
+@dataclass
+class Evaluation:
+    """The team's model (or a variation of it) scored on the offline test rows and production.
+
+    ``offline_test`` and ``production`` carry a ``score`` column; ``labelled`` is the production
+    rows whose label is known.
+    """
+
+    features: list[str]
+    offline_test: pd.DataFrame
+    production: pd.DataFrame
+    label: str
+    timestamp: str
+
+    @property
+    def labelled(self) -> pd.DataFrame:
+        return self.production[self.production[self.label].notna()]
+
+    @property
+    def offline_auc(self) -> float:
+        return auc(self.offline_test[self.label], self.offline_test["score"])
+
+    @property
+    def online_auc(self) -> float:
+        lab = self.labelled
+        return auc(lab[self.label], lab["score"])
+
+
+def evaluate(variant, *, drop=(), features=None, train: pd.DataFrame | None = None,
+             test: pd.DataFrame | None = None, production: pd.DataFrame | None = None,
+             refit: bool | None = None, sample_weight=None) -> Evaluation:
+    """Score the team's recipe the way the team did, or with one thing changed.
+
+    With no arguments the variant's own scores are used (no refit). ``drop`` retrains without
+    those columns; ``train``/``test``/``production`` replace the rows used for each role.
+    """
+    s = variant.schema
+    label, split = s["label"], s["split"]
+    used = list(variant.model_card["features"]) if features is None else list(features)
+    used = [f for f in used if f not in set(drop)]
+    off = variant.offline
+    train = off[off[split] == "train"] if train is None else train
+    test = off[off[split] == "test"] if test is None else test
+    prod = variant.production if production is None else production
+    if refit is None:
+        refit = bool(drop) or features is not None or sample_weight is not None
+    if refit or variant.model is None:
+        mdl = team_model.fit(variant.model_card, train, features=used, label=label,
+                             sample_weight=sample_weight)
+    else:
+        mdl = variant.model
+    test = test.assign(score=team_model.predict(mdl, test)) if len(test) else test.assign(score=[])
+    prod = prod.assign(score=team_model.predict(mdl, prod)) if len(prod) else prod.assign(score=[])
+    return Evaluation(features=used, offline_test=test, production=prod, label=label,
+                      timestamp=s["timestamp"])

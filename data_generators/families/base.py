@@ -1,0 +1,149 @@
+"""What every failure family and decoy provides to the variant builder and the validator."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from ..errors import ScenarioError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..evaluation import Evaluation
+    from ..variant import Variant
+    from ..world import World
+
+
+class Family:
+    """A planted failure: one subclass per family, one module each.
+
+    The builder calls the hooks in order: ``choose`` (pick the culprit, effect and segment for this
+    seed), ``inputs`` (change latent inputs before labels exist), ``labels`` (change how labels
+    arise), ``observed`` (change what is recorded or served, and how the team evaluates).
+
+    The validator calls ``symptom`` (how big the failure looks where a candidate looks, in the
+    family's units, compared with ``effect``), and ``reference`` (the symptom left after the
+    family's most telling experiment; small when the experiment resolves it).
+
+    Class attributes
+    ----------------
+    name : family name (one of ``FAMILIES``).
+    effect : default target effect size in symptom units (a scenario may override with the
+        figure ``livescreen validate`` measures for it).
+    strength : default knob (a scenario may override with ``params.strength``); each seed draws
+        it within +/- ``jitter`` of that.
+    symptom_label : what the symptom measures, for reports.
+    min_symptom : a symptom below this is too weak to find.
+    resolve_fraction : ``reference`` must leave at most this share of the symptom.
+    reference_label : the reference experiment, for reports.
+    """
+
+    name: ClassVar[str] = ""
+    effect: ClassVar[float] = 0.1
+    symptom_label: ClassVar[str] = ""
+    min_symptom: ClassVar[float] = 0.05
+    resolve_fraction: ClassVar[float] = 0.5
+    reference_label: ClassVar[str] = ""
+    params_allowed: ClassVar[tuple[str, ...]] = ("strength",)
+    # The family's knob (leak strength, shift size, ...) and the band it is drawn from per seed.
+    strength: ClassVar[float] = 1.0
+    jitter: ClassVar[float] = 0.04
+
+    def __init__(self, *, params: dict, effect: float | None, rng: np.random.Generator):
+        self.params = params
+        self.target = float(effect if effect is not None else self.effect)
+        self.rng = rng
+        self.culprit_keys: list[str] = []
+        self.segment: dict | None = None
+        self.onset: str | None = None
+        base = float(params.get("strength", type(self).strength))
+        self.strength = base * (1 + rng.uniform(-self.jitter, self.jitter))
+
+    @classmethod
+    def check_params(cls, params: dict, spec: dict) -> None:
+        unknown = sorted(set(params) - set(cls.params_allowed))
+        if unknown:
+            allowed = ", ".join(cls.params_allowed) or "none"
+            raise ScenarioError(f"unknown parameter {unknown[0]!r} for {cls.name}; allowed: {allowed}")
+        for key in ("culprit", "culprits"):
+            if key in params:
+                names = params[key] if isinstance(params[key], list) else [params[key]]
+                known = {c.get("key", c["names"][0]) for c in spec["world"]["columns"]}
+                bad = [n for n in names if n not in known]
+                if bad:
+                    raise ScenarioError(
+                        f"unknown column {bad[0]!r} in {key}; known column keys: {', '.join(sorted(known))}")
+
+    # -- builder hooks ------------------------------------------------------------------
+    def choose(self, world: "World") -> None:
+        """Pick this seed's culprit(s), segment or onset."""
+
+    def inputs(self, world: "World") -> None:
+        """Change latent inputs (before labels are drawn)."""
+
+    def labels(self, world: "World") -> None:
+        """Change how labels arise (log-odds terms, priors)."""
+
+    def observed(self, world: "World") -> None:
+        """Change what is recorded, served or how the team evaluates (after frames exist)."""
+
+    def culprits(self, world: "World") -> list[str]:
+        return [world.name_of(k) for k in self.culprit_keys]
+
+    def candidate_keys(self, world: "World", *, kind: str = "numeric", min_abs_effect: float = 0.0) -> list[str]:
+        """Keys eligible as culprit: the scenario's ``culprits`` param, else declared columns of ``kind``."""
+        if "culprits" in self.params:
+            return list(self.params["culprits"])
+        keys = world.numeric_keys() if kind == "numeric" else world.categorical_keys()
+        if kind == "numeric" and min_abs_effect:
+            keys = [k for k in keys if abs(world.columns[k].effect) >= min_abs_effect]
+        return keys
+
+    def pick(self, keys: list[str]) -> str:
+        if not keys:
+            raise ScenarioError(f"{self.name}: no eligible culprit column in this scenario")
+        return keys[int(self.rng.integers(len(keys)))]
+
+    # -- validator ------------------------------------------------------------------------
+    def symptom(self, ev: "Evaluation") -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def reference(self, variant: "Variant") -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def extra_checks(self, variant: "Variant") -> list[tuple[str, float, str, bool]]:
+        """More (name, value, threshold text, passed) checks a family wants in its report."""
+        return []
+
+
+class Decoy:
+    """A red herring: something that looks wrong at a first glance and is not the cause.
+
+    ``columns`` are the display names it acts on; ``segment`` a ``{column: value}`` where it is a
+    segment. ``fix`` says how the validator removes it to show it does not resolve the failure:
+    ``"drop"`` (retrain without its columns) or ``"exclude"`` (leave its segment out).
+    """
+
+    kind: ClassVar[str] = ""
+    fix: ClassVar[str] = "drop"
+
+    def __init__(self, *, params: dict, rng: np.random.Generator):
+        self.params = params
+        self.rng = rng
+        self.keys: list[str] = []
+        self.segment: dict | None = None
+
+    def choose(self, world: "World", *, taken: set[str]) -> None:
+        """Pick this decoy's columns among those not ``taken`` (culprits and other decoys)."""
+
+    def inputs(self, world: "World") -> None:
+        pass
+
+    def observed(self, world: "World") -> None:
+        pass
+
+    def to_dict(self, world: "World") -> dict:
+        self.names = [world.name_of(k) for k in self.keys]
+        d = {"kind": self.kind, "columns": list(self.names)}
+        if self.segment is not None:
+            d["segment"] = self.segment
+        return d

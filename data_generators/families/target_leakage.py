@@ -1,0 +1,70 @@
+"""Target leakage: a feature recorded after the outcome.
+
+What is planted
+---------------
+A column whose historical value is written once the outcome is known (a cancellation ticket, a
+chargeback flag, a collections call): in the offline data it is ``strength * (y - p) + noise`` in
+latent space, so the label nearly determines it. At serving time the outcome has not happened yet,
+so the logged value carries no information about it. The team's model leans on the column.
+
+Symptom
+-------
+Offline test AUC far above production AUC (catalogue: 0.993 vs 0.568), with the leaky column on
+top of the feature importance. ``symptom`` = offline AUC - online AUC of the team's model.
+
+Reference experiment
+--------------------
+Drop the column and retrain: the gap between the retrained model's offline and online AUC closes
+(``reference`` returns that remaining gap). Dropping any decoy column leaves the gap open.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..evaluation import evaluate
+from ..world import to_display
+from .base import Family
+
+DEFAULT_NAMES = ["support_contacts_recent", "account_review_flag_score", "retention_calls_count"]
+
+
+class TargetLeakage(Family):
+    name = "target_leakage"
+    effect = 0.30
+    strength = 3.0
+    symptom_label = "offline AUC - online AUC"
+    min_symptom = 0.10
+    resolve_fraction = 0.35
+    reference_label = "drop the culprit and retrain; remaining offline-online AUC gap"
+    params_allowed = ("strength", "names", "description", "unit", "transform")
+
+    def choose(self, world):
+        transform = self.params.get("transform", {"dist": "count", "median": 2.0, "sigma": 0.6})
+        col = world.add_column("__leak", names=self.params.get("names", DEFAULT_NAMES),
+                               transform=transform, description=self.params.get("description", ""),
+                               unit=self.params.get("unit", ""))
+        self.transform = transform
+        self.culprit_keys = ["__leak"]
+        self.column = col
+
+    def observed(self, world):
+        for part in ("offline", "production"):
+            frame = world.frames[part]
+            y = world.z[part]["__y"]
+            noise = world.rng.standard_normal(len(frame))
+            if part == "offline":
+                # written after the outcome: the label drives the recorded value
+                latent = self.strength * (y - y.mean()) + noise
+            else:
+                # served before the outcome exists: the same marginal spread, no signal
+                latent = noise * np.sqrt(1 + self.strength**2 * y.mean() * (1 - y.mean()))
+            frame[self.column.name] = to_display(latent, self.transform)
+            if part == "production":
+                world.recomputed[self.column.name] = frame[self.column.name].to_numpy()
+
+    def symptom(self, ev):
+        return ev.offline_auc - ev.online_auc
+
+    def reference(self, variant):
+        ev = evaluate(variant, drop=variant.truth.culprits)
+        return max(0.0, ev.offline_auc - ev.online_auc)

@@ -1,0 +1,73 @@
+"""The team's model: a scikit-learn recipe named in the scenario, rebuilt identically anywhere.
+
+The recipe (kind + params) is public: it is part of what the team reports, so the candidate's
+toolkit rebuilds it from a candidate folder's ``schema.json`` to run experiments.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+GB_DEFAULTS = {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31, "early_stopping": False}
+LR_DEFAULTS = {"C": 1.0, "max_iter": 1000}
+
+
+def make_model(spec: dict, *, numeric: list[str], categorical: list[str]) -> Pipeline:
+    """A fresh, unfitted estimator for the team's recipe over the given columns.
+
+    Parameters
+    ----------
+    spec : dict
+        ``{"kind": "gradient_boosting" | "logistic_regression", "params": {...}}``.
+    numeric, categorical : list of str
+        Feature columns by type; categorical columns must have pandas ``category`` dtype.
+    """
+    kind = spec["kind"]
+    params = dict(spec.get("params", {}))
+    if kind == "gradient_boosting":
+        est = HistGradientBoostingClassifier(**{**GB_DEFAULTS, **params, "random_state": 0},
+                                             categorical_features="from_dtype")
+        pre = ColumnTransformer([("keep", "passthrough", numeric + categorical)],
+                                verbose_feature_names_out=False).set_output(transform="pandas")
+        return Pipeline([("columns", pre), ("model", est)])
+    if kind == "logistic_regression":
+        parts = []
+        if numeric:
+            parts.append(("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric))
+        if categorical:
+            parts.append(("cat", OneHotEncoder(handle_unknown="ignore"), categorical))
+        return Pipeline([("columns", ColumnTransformer(parts)),
+                         ("model", LogisticRegression(**{**LR_DEFAULTS, **params}))])
+    raise ValueError(f"unknown model kind {kind!r}; allowed: gradient_boosting, logistic_regression")
+
+
+def split_columns(frame: pd.DataFrame, features: list[str]) -> tuple[list[str], list[str]]:
+    """Numeric and categorical feature columns of ``frame``, in ``features`` order."""
+    cat = [f for f in features if isinstance(frame[f].dtype, pd.CategoricalDtype)]
+    return [f for f in features if f not in cat], cat
+
+
+def fit(spec: dict, frame: pd.DataFrame, *, features: list[str], label: str,
+        sample_weight: np.ndarray | None = None) -> Pipeline:
+    """Fit the team's recipe on ``frame`` (rows with a known label only)."""
+    known = frame[label].notna().to_numpy()
+    rows = frame.loc[known]
+    numeric, categorical = split_columns(rows, features)
+    model = make_model(spec, numeric=numeric, categorical=categorical)
+    kw = {}
+    if sample_weight is not None:
+        kw["model__sample_weight"] = np.asarray(sample_weight)[known]
+    model.fit(rows[features], rows[label].astype(int).to_numpy(), **kw)
+    model.features_ = list(features)
+    return model
+
+
+def predict(model: Pipeline, frame: pd.DataFrame) -> np.ndarray:
+    """Scores (probability of the positive class) for every row of ``frame``."""
+    return model.predict_proba(frame[model.features_])[:, 1]

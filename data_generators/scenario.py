@@ -1,0 +1,268 @@
+"""Scenarios: one YAML file per scenario in ``data_generators/scenarios/``, validated on load.
+
+A scenario is data. It declares a domain world (the entity, its columns with types and
+distributions, how the label depends on them, a time axis), the team's model and offline evaluation,
+one planted failure, its decoys, and the brief a candidate reads. Errors name the file, the field
+path and what is allowed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import ScenarioError
+from .paths import SCENARIO_DIR
+
+FAMILIES = (
+    "target_leakage", "temporal_leakage", "group_leakage", "preprocessing_leakage",
+    "duplicate_leakage", "covariate_shift", "prior_shift", "concept_drift", "schema_change",
+    "train_serve_skew", "selection_bias", "slice_failure", "simpson_mix",
+    "imbalance_wrong_metric", "calibration_mismatch", "label_delay",
+)
+DECOY_KINDS = ("harmless_drift", "null_jump", "suspicious_legit", "noise_segment")
+TRANSFORMS = ("normal", "lognormal", "uniform", "count")
+MODEL_KINDS = ("gradient_boosting", "logistic_regression")
+
+_NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
+_NAMES = {"type": "array", "items": _NAME, "minItems": 1, "uniqueItems": True}
+_COST = {
+    "type": "object", "additionalProperties": False, "required": ["amount", "what"],
+    "properties": {"amount": {"type": "number", "exclusiveMinimum": 0},
+                   "what": {"type": "string", "minLength": 3}},
+}
+_NUMERIC = {
+    "type": "object", "additionalProperties": False,
+    "required": ["names", "kind", "transform", "effect"],
+    "properties": {
+        "key": _NAME, "names": _NAMES, "kind": {"const": "numeric"},
+        "transform": {
+            "type": "object", "additionalProperties": False, "required": ["dist"],
+            "properties": {
+                "dist": {"enum": list(TRANSFORMS)},
+                "mean": {"type": "number"}, "sd": {"type": "number", "exclusiveMinimum": 0},
+                "median": {"type": "number", "exclusiveMinimum": 0},
+                "sigma": {"type": "number", "exclusiveMinimum": 0},
+                "low": {"type": "number"}, "high": {"type": "number"},
+                "decimals": {"type": "integer", "minimum": 0, "maximum": 6},
+            },
+        },
+        "effect": {"type": "number", "minimum": -3, "maximum": 3},
+        "unit": {"type": "string"}, "description": {"type": "string"},
+        "entity_level": {"type": "boolean"},
+    },
+}
+_CATEGORICAL = {
+    "type": "object", "additionalProperties": False,
+    "required": ["names", "kind", "levels", "effects"],
+    "properties": {
+        "key": _NAME, "names": _NAMES, "kind": {"const": "categorical"},
+        "levels": {"type": "array", "items": {"type": "string"}, "minItems": 2, "uniqueItems": True},
+        "weights": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}},
+        "effects": {"type": "array", "items": {"type": "number", "minimum": -3, "maximum": 3}},
+        "description": {"type": "string"}, "entity_level": {"type": "boolean"},
+    },
+}
+SCENARIO_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "required": ["name", "title", "domain", "entity", "brief", "world", "model", "failure", "decoys"],
+    "properties": {
+        "name": _NAME,
+        "title": {"type": "string", "minLength": 3},
+        "domain": {"type": "string", "minLength": 2},
+        "entity": {"type": "string", "minLength": 2},
+        "brief": {
+            "type": "object", "additionalProperties": False,
+            "required": ["context", "decision", "positive", "threshold",
+                         "cost_false_positive", "cost_false_negative", "currency"],
+            "properties": {
+                "context": {"type": "string", "minLength": 10},
+                "decision": {"type": "string", "minLength": 10},
+                "positive": {"type": "string", "minLength": 3},
+                "threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                "currency": {"type": "string", "minLength": 1},
+                "cost_false_positive": _COST, "cost_false_negative": _COST,
+                "production_note": {"type": "string"},
+                "labels_note": {"type": "string"},
+            },
+        },
+        "world": {
+            "type": "object", "additionalProperties": False,
+            "required": ["prevalence", "start", "offline_days", "production_days", "columns",
+                         "id_names", "label_names"],
+            "properties": {
+                "prevalence": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                "start": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+                "offline_days": {"type": "integer", "minimum": 28, "maximum": 1500},
+                "production_days": {"type": "integer", "minimum": 14, "maximum": 365},
+                "label_lag_days": {"type": "integer", "minimum": 0, "maximum": 120},
+                "n_offline": {"type": "integer", "minimum": 500, "maximum": 5_000_000},
+                "n_production": {"type": "integer", "minimum": 500, "maximum": 5_000_000},
+                "id_names": _NAMES, "id_prefix": {"type": "string", "pattern": "^[A-Z]{1,4}$"},
+                "label_names": _NAMES,
+                "timestamp_names": _NAMES,
+                "rows_per_entity": {"type": "number", "minimum": 1, "maximum": 50},
+                "columns": {"type": "array", "minItems": 4,
+                            "items": {"oneOf": [_NUMERIC, _CATEGORICAL]}},
+            },
+        },
+        "model": {
+            "type": "object", "additionalProperties": False, "required": ["kind"],
+            "properties": {
+                "kind": {"enum": list(MODEL_KINDS)},
+                "params": {"type": "object"},
+                "description": {"type": "string"},
+                "split": {"enum": ["random", "time"]},
+                "test_size": {"type": "number", "exclusiveMinimum": 0.05, "maximum": 0.5},
+                "metric": {"enum": ["roc_auc", "accuracy", "precision", "recall"]},
+            },
+        },
+        "failure": {
+            "type": "object", "additionalProperties": False, "required": ["family"],
+            "properties": {
+                "family": {"enum": list(FAMILIES)},
+                "effect": {"type": "number", "exclusiveMinimum": 0},
+                "params": {"type": "object"},
+            },
+        },
+        "decoys": {
+            "type": "array", "minItems": 2,
+            "items": {"type": "object", "additionalProperties": False, "required": ["kind"],
+                      "properties": {"kind": {"enum": list(DECOY_KINDS)},
+                                     "params": {"type": "object"}}},
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario spec. ``spec`` is the parsed YAML; ``path`` where it came from."""
+
+    name: str
+    spec: dict = field(repr=False)
+    path: Path | None = None
+
+    @property
+    def family(self) -> str:
+        return self.spec["failure"]["family"]
+
+    @property
+    def title(self) -> str:
+        return self.spec["title"]
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def _say(error: jsonschema.ValidationError) -> str:
+    # A oneOf failure (numeric vs categorical column) is clearest as the best sub-error.
+    best = jsonschema.exceptions.best_match([error]) if error.context else error
+    msg = best.message
+    if best.validator == "enum":
+        msg = f"{best.instance!r} is not allowed; allowed: {', '.join(map(str, best.validator_value))}"
+    elif best.validator == "additionalProperties":
+        allowed = ", ".join(sorted(best.schema.get("properties", {})))
+        msg = f"{msg}; allowed fields: {allowed}"
+    return f"{_where(best)}: {msg}"
+
+
+def validate_spec(spec: Any, *, source: str) -> dict:
+    """Check a parsed scenario against the schema and the cross-field rules; return it.
+
+    Raises
+    ------
+    ScenarioError
+        One line naming ``source``, the field path and what is allowed.
+    """
+    if not isinstance(spec, dict):
+        raise ScenarioError(f"{source}: a scenario must be a YAML mapping, got {type(spec).__name__}")
+    validator = jsonschema.Draft202012Validator(SCENARIO_SCHEMA)
+    errors = sorted(validator.iter_errors(spec), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise ScenarioError(f"{source}: {_say(errors[0])}")
+    cols = spec["world"]["columns"]
+    keys = [c.get("key", c["names"][0]) for c in cols]
+    if len(set(keys)) != len(keys):
+        raise ScenarioError(f"{source}: world.columns: two columns share the key/first name; make them unique")
+    all_names = [n for c in cols for n in c["names"]]
+    if len(set(all_names)) != len(all_names):
+        raise ScenarioError(f"{source}: world.columns: a name appears in two columns' vocabularies; make them disjoint")
+    for i, c in enumerate(cols):
+        if c["kind"] == "categorical":
+            n = len(c["levels"])
+            if len(c["effects"]) != n or ("weights" in c and len(c["weights"]) != n):
+                raise ScenarioError(f"{source}: world.columns.{i}: effects and weights need one entry per level ({n})")
+        else:
+            t = c["transform"]
+            need = {"normal": ("mean", "sd"), "lognormal": ("median", "sigma"),
+                    "uniform": ("low", "high"), "count": ("median", "sigma")}[t["dist"]]
+            missing = [k for k in need if k not in t]
+            if missing:
+                raise ScenarioError(f"{source}: world.columns.{i}.transform: dist {t['dist']} needs {', '.join(need)}")
+    from .families import get_family  # late import: families import this module's names
+    try:
+        get_family(spec["failure"]["family"]).check_params(spec["failure"].get("params", {}), spec)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{source}: failure.params: {exc}") from None
+    return spec
+
+
+def _load_path(path: Path) -> Scenario:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror})") from None
+    try:
+        spec = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ScenarioError(f"{path.name}: malformed YAML{where}: {problem}") from None
+    validate_spec(spec, source=path.name)
+    if spec["name"] != path.stem:
+        raise ScenarioError(f"{path.name}: name {spec['name']!r} must equal the file name {path.stem!r}")
+    return Scenario(name=spec["name"], spec=spec, path=path)
+
+
+def list_scenarios() -> list[str]:
+    """Names of the shipped scenarios, sorted."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: str, mtime: float) -> Scenario:
+    return _load_path(Path(path))
+
+
+def load_scenario(scenario: "str | Path | Scenario") -> Scenario:
+    """Load a scenario by shipped name, by path to a YAML file, or pass a Scenario through.
+
+    Raises
+    ------
+    ScenarioError
+        Unknown name (the message lists the known ones), unreadable or malformed file.
+    """
+    if isinstance(scenario, Scenario):
+        return scenario
+    if not isinstance(scenario, (str, Path)):
+        raise ScenarioError(f"scenario must be a name or a path, got {type(scenario).__name__}")
+    text = str(scenario)
+    path = Path(text)
+    if text.endswith((".yaml", ".yml")) or path.is_file():
+        if not path.is_file():
+            raise ScenarioError(f"{text}: no such scenario file")
+    else:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", text) or not (SCENARIO_DIR / f"{text}.yaml").is_file():
+            raise ScenarioError(
+                f"unknown scenario {text!r}; known: {', '.join(list_scenarios())}")
+        path = SCENARIO_DIR / f"{text}.yaml"
+    return _load_cached(str(path.resolve()), path.stat().st_mtime)

@@ -1,0 +1,100 @@
+"""Is a variant fair? Measured with plain numpy and scikit-learn on the variant's data.
+
+Three questions, per the family's documented thresholds:
+(a) is the failure's symptom visible where a candidate looks, at the size the scenario targets
+    (within +/-15%), while the team's own offline report looks healthy;
+(b) does the family's reference experiment resolve it;
+(c) does no decoy resolve it, and is each decoy visible enough to be a red herring.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .evaluation import evaluate
+
+EFFECT_TOLERANCE = 0.15
+MIN_TEAM_AUC = 0.70
+DECOY_KEEPS = 0.6  # after removing a decoy, at least this share of the symptom remains
+
+
+@dataclass
+class Check:
+    name: str
+    value: float
+    threshold: str
+    passed: bool
+
+
+@dataclass
+class ValidationReport:
+    scenario: str
+    seed: int
+    family: str
+    target: float
+    effect: float
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+    def figure(self, name: str) -> float:
+        return next(c.value for c in self.checks if c.name == name)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "passed": self.passed}
+
+
+def validate_variant(variant) -> ValidationReport:
+    """Measure that the planted failure is findable but not obvious; see the module docstring.
+
+    Returns
+    -------
+    ValidationReport
+        ``.passed`` and one ``Check`` (name, value, threshold, passed) per figure.
+    """
+    family = variant._family
+    ev = evaluate(variant)
+    symptom = family.symptom(ev)
+    target = family.target
+    rep = ValidationReport(scenario=variant.scenario, seed=variant.truth.seed, family=family.name,
+                           target=round(target, 4), effect=round(symptom, 4))
+    add = lambda name, value, thr, ok: rep.checks.append(  # noqa: E731
+        Check(name, round(float(value), 4), thr, bool(ok)))
+    add("symptom", symptom, f">= {family.min_symptom} ({family.symptom_label})", symptom >= family.min_symptom)
+    rel = symptom / target - 1 if target else float("inf")
+    add("effect_band", rel, f"|effect/target - 1| <= {EFFECT_TOLERANCE}", abs(rel) <= EFFECT_TOLERANCE)
+    team = ev.offline_auc
+    add("team_offline_auc", team, f">= {MIN_TEAM_AUC} (the team's report looks healthy)", team >= MIN_TEAM_AUC)
+    residual = family.reference(variant)
+    limit = family.resolve_fraction * symptom
+    add("reference", residual, f"<= {family.resolve_fraction} x symptom = {limit:.4f} ({family.reference_label})",
+        residual <= limit)
+    for name, value, thr, ok in family.extra_checks(variant):
+        add(name, value, thr, ok)
+    for i, d in enumerate(variant._decoys):
+        cols = [variant.truth.decoys[i]["columns"]][0]
+        if d.fix == "exclude" and d.segment:
+            keep = lambda f: ~_in_segment(f, d.segment)  # noqa: E731
+            ev_d = evaluate(variant, test=ev.offline_test[keep(ev.offline_test)].drop(columns="score"),
+                            production=variant.production[keep(variant.production)], refit=False)
+        else:
+            ev_d = evaluate(variant, drop=cols)
+        left = family.symptom(ev_d)
+        add(f"decoy_{i}_{d.kind}_does_not_resolve", left,
+            f">= {DECOY_KEEPS} x symptom = {DECOY_KEEPS * symptom:.4f}", left >= DECOY_KEEPS * symptom)
+        value, thr, ok = d.visible(variant)
+        add(f"decoy_{i}_{d.kind}_visible", value, thr, ok)
+    return rep
+
+
+def _in_segment(frame, segment: dict):
+    mask = None
+    for col, val in segment.items():
+        m = (frame[col].astype(str) == str(val)).to_numpy()
+        mask = m if mask is None else mask & m
+    return mask

@@ -1,0 +1,253 @@
+"""A variant: one seeded instance of a scenario, with its data, schema and (opt-in) truth."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import model as team_model
+from .errors import ScenarioError
+from .families import get_decoy, get_family
+from .scenario import Scenario, load_scenario
+from .truth import Truth
+from .world import World
+
+SCORE = "model_score"
+SPLIT = "split"
+MAX_SEED = 2**63 - 1
+MAX_ROWS = 5_000_000
+FILES = {"offline": "offline.csv", "production": "production.csv",
+         "recomputed": "recomputed.csv", "schema": "schema.json"}
+
+
+@dataclass
+class Variant:
+    """One candidate's world: what the team trained on, what production logged, and the truth.
+
+    Attributes
+    ----------
+    offline : DataFrame
+        What the team trained and evaluated on: id, timestamp, features, label, ``split``
+        (``"train"``/``"test"``) and ``model_score`` on the test rows (NaN on train rows).
+    production : DataFrame
+        The production log: id, timestamp, features as served, ``model_score``, label (NaN where
+        not yet known).
+    recomputed : DataFrame
+        The feature store's offline recomputation of the production rows' features (id,
+        timestamp, features), for joining row by row with what was served.
+    schema : dict
+        ``label``, ``score``, ``timestamp``, ``split``, ``id`` and ``features``.
+    brief, model_card, columns : dict
+        What the candidate reads: the business brief, the team's model and evaluation, and the
+        data dictionary.
+    truth : Truth
+        What was planted. Never written by ``write``.
+    """
+
+    scenario: str
+    offline: pd.DataFrame
+    production: pd.DataFrame
+    recomputed: pd.DataFrame
+    schema: dict
+    brief: dict
+    model_card: dict
+    columns: dict
+    truth: Truth = field(repr=False)
+    model: object = field(default=None, repr=False)
+    _family: object = field(default=None, repr=False)
+    _decoys: list = field(default_factory=list, repr=False)
+
+    @property
+    def categorical(self) -> list[str]:
+        return [c for c in self.schema["features"] if self.columns[c]["type"] == "categorical"]
+
+    def metadata(self) -> dict:
+        """The candidate-visible metadata written as ``schema.json``."""
+        return {"schema": self.schema, "categorical": self.categorical, "brief": self.brief,
+                "model": self.model_card, "columns": self.columns,
+                "files": {k: v for k, v in FILES.items() if k != "schema"}}
+
+    def write(self, directory: str | os.PathLike) -> Path:
+        """Write only what a candidate may see: the three CSV files and ``schema.json``.
+
+        The folder is written to a temporary sibling and renamed into place, so a failure
+        leaves nothing half-written. An existing folder is replaced whole.
+        """
+        target = Path(directory)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            self.offline.to_csv(tmp / FILES["offline"], index=False, date_format="%Y-%m-%dT%H:%M:%S")
+            self.production.to_csv(tmp / FILES["production"], index=False, date_format="%Y-%m-%dT%H:%M:%S")
+            self.recomputed.to_csv(tmp / FILES["recomputed"], index=False, date_format="%Y-%m-%dT%H:%M:%S")
+            (tmp / FILES["schema"]).write_text(json.dumps(self.metadata(), indent=2) + "\n")
+            if target.exists():
+                old = target.with_name(f".{target.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                target.rename(old)
+                tmp.rename(target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def check_seed(seed) -> int:
+    """A seed is a whole number from 0 to 2**63 - 1."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise ScenarioError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise ScenarioError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed}")
+    return int(seed)
+
+
+def _check_rows(value, name: str, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ScenarioError(f"{name} must be a whole number of rows from 500 to {MAX_ROWS}, got {value!r}")
+    if not 500 <= int(value) <= MAX_ROWS:
+        raise ScenarioError(f"{name} must be a whole number of rows from 500 to {MAX_ROWS}, got {value}")
+    return int(value)
+
+
+def _stream(name: str) -> int:
+    # A stable number per scenario name (Python's hash() is salted per process).
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
+
+
+def build_world(scenario: Scenario, seed: int, *, n_offline: int, n_production: int):
+    """Sample the world of one variant and plant its failure and decoys (no model fit)."""
+    spec = scenario.spec
+    rng = np.random.default_rng([seed, _stream(scenario.name)])
+    world = World(spec, rng=rng, n_offline=n_offline, n_production=n_production)
+    failure = spec["failure"]
+    family = get_family(failure["family"])(params=failure.get("params", {}),
+                                           effect=failure.get("effect"), rng=rng)
+    decoys = [get_decoy(d["kind"])(params=d.get("params", {}), rng=rng) for d in spec["decoys"]]
+    world.sample_inputs()
+    family.choose(world)
+    taken = set(family.culprit_keys) | set(getattr(family, "segment_keys", []))
+    for d in decoys:
+        d.choose(world, taken=taken)
+        taken |= set(d.keys)
+    family.inputs(world)
+    for d in decoys:
+        d.inputs(world)
+    world.calibrate_intercept()
+    family.labels(world)
+    world.sample_labels()
+    world.materialize()
+    declared = [c.name for c in world.columns.values() if not c.planted]
+    world.recomputed = world.frames["production"][[world.id_name, world.timestamp_name] + declared].copy()
+    family.observed(world)
+    for d in decoys:
+        d.observed(world)
+    world.hide_immature_labels()
+    if "split" not in world.frames["offline"]:
+        world.assign_split()
+    return world, family, decoys
+
+
+def build_variant(scenario, seed, *, n_offline=None, n_production=None) -> Variant:
+    """Build one seeded variant of a scenario: data, schema, the team's model, and the truth.
+
+    Parameters
+    ----------
+    scenario : str, Path or Scenario
+        A shipped scenario's name (see ``list_scenarios``) or a path to a scenario YAML file.
+    seed : int
+        From 0 to 2**63 - 1. The same seed gives identical data; each seed draws the culprit
+        column, the column order, the column names from the domain's vocabulary, the effect size
+        within its band, and the decoys' columns.
+    n_offline, n_production : int, optional
+        Rows in the offline data and the production log (500 to 5,000,000); the scenario's
+        defaults (about 20,000 each) when omitted.
+
+    Returns
+    -------
+    Variant
+        With ``truth`` attached; ``Variant.write`` never writes it.
+
+    Notes
+    -----
+    The planted failure is one of the 16 families of ``FAMILIES`` (the scenario names it); the
+    decoys are red herrings (a harmless drift, a null-rate jump, a suspicious-looking legitimate
+    feature, a segment whose gap is within noise) placed so that a first look supports more than
+    one hypothesis. ``validate_variant`` measures that the failure is visible, that the family's
+    reference experiment resolves it and that no decoy does.
+    """
+    sc = load_scenario(scenario)
+    seed = check_seed(seed)
+    w = sc.spec["world"]
+    n_off = _check_rows(n_offline, "n_offline", w.get("n_offline", 20_000))
+    n_prod = _check_rows(n_production, "n_production", w.get("n_production", 20_000))
+    world, family, decoys = build_world(sc, seed, n_offline=n_off, n_production=n_prod)
+    return finish_variant(sc, seed, world, family, decoys)
+
+
+def finish_variant(sc: Scenario, seed: int, world: World, family, decoys) -> Variant:
+    """Fit the team's model, score, order the columns and package the variant."""
+    off, prod = world.frames["offline"], world.frames["production"]
+    features = world.feature_names
+    order = [features[i] for i in world.rng.permutation(len(features))]
+    used = [f for f in order if f not in world.model_excludes]
+    train = off[off[SPLIT] == "train"]
+    fitted = team_model.fit(world.model_spec, train, features=used, label=world.label_name,
+                            sample_weight=getattr(world, "train_weight", None))
+    test_mask = (off[SPLIT] == "test").to_numpy()
+    off_score = np.full(len(off), np.nan)
+    off_score[test_mask] = team_model.predict(fitted, off.loc[test_mask])
+    off[SCORE] = off_score
+    prod[SCORE] = team_model.predict(fitted, prod)
+    base = [world.id_name, world.timestamp_name]
+    offline = off[base + order + [world.label_name, SPLIT, SCORE]].reset_index(drop=True)
+    production = prod[base + order + [SCORE, world.label_name]].reset_index(drop=True)
+    recomputed = world.recomputed[base + order].reset_index(drop=True)
+    schema = {"label": world.label_name, "score": SCORE, "timestamp": world.timestamp_name,
+              "split": SPLIT, "id": world.id_name, "features": order}
+    columns = {}
+    for col in world.columns.values():
+        columns[col.name] = {"type": col.kind, "unit": col.unit, "description": col.description}
+    columns = {name: columns[name] for name in order}
+    b = sc.spec["brief"]
+    brief = {"title": sc.title, "domain": sc.spec["domain"], "entity": sc.spec["entity"],
+             **{k: v for k, v in b.items()}, "label_lag_days": world.label_lag_days,
+             "offline_period": [str(off[world.timestamp_name].min().date()),
+                                str(off[world.timestamp_name].max().date())],
+             "production_period": [str(prod[world.timestamp_name].min().date()),
+                                   str(prod[world.timestamp_name].max().date())]}
+    model_card = {"kind": world.model_spec["kind"], "params": world.model_spec["params"],
+                  "features": used, "split": world.split_method, "test_size": world.test_size,
+                  "metric": world.metric, "threshold": world.threshold,
+                  "description": sc.spec["model"].get("description", "")}
+    culprits = family.culprits(world)
+    truth = Truth(scenario=sc.name, seed=seed, family=family.name, culprits=culprits,
+                  segment=family.segment, onset=family.onset,
+                  decoys=[d.to_dict(world) for d in decoys], effect=round(family.target, 6))
+    return Variant(scenario=sc.name, offline=offline, production=production, recomputed=recomputed,
+                   schema=schema, brief=brief, model_card=model_card, columns=columns, truth=truth,
+                   model=fitted, _family=family, _decoys=decoys)
