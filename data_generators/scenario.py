@@ -107,8 +107,11 @@ SCENARIO_SCHEMA: dict[str, Any] = {
                 "label_names": _NAMES,
                 "timestamp_names": _NAMES,
                 "rows_per_entity": {"type": "number", "minimum": 1, "maximum": 50},
-                "columns": {"type": "array", "minItems": 4,
-                            "items": {"oneOf": [_NUMERIC, _CATEGORICAL]}},
+                "columns": {"type": "array", "minItems": 4, "items": {
+                    "type": "object", "required": ["kind"],
+                    "properties": {"kind": {"enum": ["numeric", "categorical"]}},
+                    "if": {"properties": {"kind": {"const": "categorical"}}},
+                    "then": _CATEGORICAL, "else": _NUMERIC}},
             },
         },
         "model": {
@@ -207,6 +210,11 @@ def validate_spec(spec: Any, *, source: str) -> dict:
             missing = [k for k in need if k not in t]
             if missing:
                 raise ScenarioError(f"{source}: world.columns.{i}.transform: dist {t['dist']} needs {', '.join(need)}")
+    for i, d in enumerate(spec["decoys"]):
+        col = d.get("params", {}).get("column")
+        if col is not None and col not in keys:
+            raise ScenarioError(f"{source}: decoys.{i}.params.column: unknown column {col!r}; "
+                                f"known column keys: {', '.join(keys)}")
     from .families import get_family  # late import: families import this module's names
     try:
         get_family(spec["failure"]["family"]).check_params(spec["failure"].get("params", {}), spec)

@@ -30,7 +30,7 @@ class NoiseSegment(Decoy):
         order = [i for i in np.argsort(w) if w[i] >= 0.03] or [int(np.argmax(w))]
         self.level_index = int(order[0])
         self.keys = [key]
-        self.flip = float(self.params.get("flip", 0.04))
+        self.flip = float(self.params.get("flip", 0.02))
         self._key = key
 
     def observed(self, world):
@@ -44,19 +44,28 @@ class NoiseSegment(Decoy):
         prod[world.label_name] = y
 
     def visible(self, variant):
+        """The segment's offline-to-online change, net of the rest's, is within noise."""
         (col, level), = self.segment.items()
         s = variant.schema
+        off = variant.offline[variant.offline[s["split"]] == "test"]
         prod = variant.production[variant.production[s["label"]].notna()]
-        inside = (prod[col].astype(str) == level).to_numpy()
-        a_in = auc(prod.loc[inside, s["label"]], prod.loc[inside, s["score"]])
-        a_out = auc(prod.loc[~inside, s["label"]], prod.loc[~inside, s["score"]])
-        n1 = prod.loc[inside, s["label"]].sum()
-        n0 = inside.sum() - n1
-        # Hanley-McNeil standard error of the segment's AUC
-        q1, q2 = a_in / (2 - a_in), 2 * a_in**2 / (1 + a_in)
-        se = np.sqrt((a_in * (1 - a_in) + (n1 - 1) * (q1 - a_in**2) + (n0 - 1) * (q2 - a_in**2)) / max(n1 * n0, 1))
-        gap = a_out - a_in
-        return gap, f"segment gap within 2.5 SE ({2.5 * se:.3f})", abs(gap) <= 2.5 * se
+        change, var = 0.0, 0.0
+        for frame, sign in ((prod, 1), (off, -1)):
+            inside = (frame[col].astype(str) == level).to_numpy()
+            for mask, w in ((inside, 1), (~inside, -1)):
+                y, sc = frame.loc[mask, s["label"]], frame.loc[mask, s["score"]]
+                a = auc(y, sc)
+                change += sign * w * a
+                var += hanley_mcneil_se(a, int(y.sum()), int(len(y) - y.sum())) ** 2
+        limit = 3.0 * np.sqrt(var)
+        return change, f"segment's change net of the rest within 3 SE ({limit:.3f})", abs(change) <= limit
+
+
+def hanley_mcneil_se(a: float, n_pos: int, n_neg: int) -> float:
+    """Standard error of an AUC (Hanley & McNeil, 1982)."""
+    q1, q2 = a / (2 - a), 2 * a**2 / (1 + a)
+    return float(np.sqrt((a * (1 - a) + (n_pos - 1) * (q1 - a**2) + (n_neg - 1) * (q2 - a**2))
+                         / max(n_pos * n_neg, 1)))
 
 
 DECOY = NoiseSegment

@@ -1,0 +1,1 @@
+"""livescreen: the command line and the candidate toolkit (livescreen.toolkit)."""

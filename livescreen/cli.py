@@ -1,0 +1,186 @@
+"""The ``livescreen`` command line: a thin layer over plain functions.
+
+Every subcommand calls one function of the engine, the toolkit or the grader; errors a user can
+cause print one line and exit with code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from data_generators.errors import ScenarioError
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A bad command line: one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-49"``, ``"7"`` or ``"0-9,20,30-31"`` -> a sorted list of seeds."""
+    seeds: set[int] = set()
+    for part in str(text).split(","):
+        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if not m:
+            raise UsageError(f"bad seeds {text!r}: use a number, a range like 0-49, or a list like 0-9,20")
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) is not None else lo
+        if hi < lo:
+            raise UsageError(f"bad seed range {part.strip()!r}: the end is before the start")
+        if hi - lo > 100_000:
+            raise UsageError(f"seed range {part.strip()!r} is too long: at most 100,000 seeds")
+        seeds.update(range(lo, hi + 1))
+    return sorted(seeds)
+
+
+def parse_seed(text: str) -> int:
+    if not re.fullmatch(r"\d+", str(text).strip()):
+        raise UsageError(f"bad seed {text!r}: a seed is a whole number from 0 to 2**63-1")
+    return int(text)
+
+
+def _rows(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not re.fullmatch(r"\d+", str(text).strip()):
+        raise UsageError(f"bad row count {text!r}: use a whole number from 500 to 5000000")
+    return int(text)
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_scenarios(args) -> int:
+    from data_generators import list_scenarios, load_scenario
+    for name in list_scenarios():
+        if args.long:
+            sc = load_scenario(name)
+            print(f"{name:28s} {sc.spec['domain']:12s} {sc.title}")
+        else:
+            print(name)
+    return 0
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def generate(scenario: str, *, seed: int, out: str | Path, truth: str | Path | None = None,
+             n_offline: int | None = None, n_production: int | None = None):
+    """Build a variant, write the candidate folder to ``out`` and, if asked, the truth to ``truth``."""
+    from data_generators import build_variant
+    out = Path(out)
+    if truth is not None and _inside(Path(truth), out):
+        raise UsageError(f"--truth {truth} is inside the candidate folder {out}: put it outside, "
+                         "the candidate must never receive it")
+    variant = build_variant(scenario, seed, n_offline=n_offline, n_production=n_production)
+    variant.write(out)
+    if truth is not None:
+        variant.truth.write(truth)
+    return variant
+
+
+def cmd_generate(args) -> int:
+    v = generate(args.scenario, seed=parse_seed(args.seed), out=args.out, truth=args.truth,
+                 n_offline=_rows(args.n_offline), n_production=_rows(args.n_production))
+    print(f"wrote {args.out}: offline {len(v.offline):,} rows, production {len(v.production):,} rows, "
+          f"{len(v.schema['features'])} features")
+    if args.truth:
+        print(f"wrote the truth to {args.truth} (grading side only)")
+    return 0
+
+
+def validate_many(scenario: str, seeds: list[int], *, n_offline=None, n_production=None):
+    """Build and validate one variant per seed; yields reports in seed order."""
+    from data_generators import build_variant, validate_variant
+    for seed in seeds:
+        yield validate_variant(build_variant(scenario, seed, n_offline=n_offline, n_production=n_production))
+
+
+def cmd_validate(args) -> int:
+    from data_generators import load_scenario
+    seeds = parse_seeds(args.seeds)
+    load_scenario(args.scenario)  # fail fast on an unknown name
+    reports = []
+    if not args.json:
+        print(f"{'seed':>6}  {'status':6}  {'effect':>7}  {'target':>7}  failed checks")
+    for rep in validate_many(args.scenario, seeds, n_offline=_rows(args.n_offline),
+                             n_production=_rows(args.n_production)):
+        reports.append(rep)
+        if not args.json:
+            bad = ", ".join(f"{c.name}={c.value} ({c.threshold})" for c in rep.failed) or "-"
+            print(f"{rep.seed:>6}  {'pass' if rep.passed else 'FAIL':6}  {rep.effect:>7.4f}  {rep.target:>7.4f}  {bad}",
+                  flush=True)
+    n_ok = sum(r.passed for r in reports)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2))
+    else:
+        eff = [r.effect for r in reports]
+        print(f"{args.scenario}: {n_ok}/{len(reports)} variants pass; effect min {min(eff):.4f}, "
+              f"mean {sum(eff) / len(eff):.4f}, max {max(eff):.4f}")
+    return 0 if n_ok == len(reports) else 1
+
+
+def cmd_demo(args) -> int:
+    from livescreen import demo
+    return demo.run(scenario=args.scenario, out=Path(args.out))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="livescreen", description="Seeded ML-debugging scenarios for live interviews.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("scenarios", help="list the shipped scenarios")
+    s.add_argument("--long", action="store_true", help="also show domain and title")
+    s.set_defaults(func=cmd_scenarios)
+
+    g = sub.add_parser("generate", help="write a candidate folder for one variant")
+    g.add_argument("scenario", help="a shipped scenario name or a path to a scenario YAML")
+    g.add_argument("--seed", required=True, help="the variant's seed (keep it secret from the candidate)")
+    g.add_argument("--out", required=True, help="the candidate folder to write (replaced whole)")
+    g.add_argument("--truth", help="where to write the truth JSON (grading side; never inside --out)")
+    g.add_argument("--n-offline", help="offline rows (default: the scenario's)")
+    g.add_argument("--n-production", help="production rows (default: the scenario's)")
+    g.set_defaults(func=cmd_generate)
+
+    v = sub.add_parser("validate", help="check that variants plant a findable, not obvious failure")
+    v.add_argument("scenario")
+    v.add_argument("--seeds", default="0-49", help="seeds to check, e.g. 0-49 (default) or 0-9,20")
+    v.add_argument("--n-offline")
+    v.add_argument("--n-production")
+    v.add_argument("--json", action="store_true", help="print the reports as JSON")
+    v.set_defaults(func=cmd_validate)
+
+    d = sub.add_parser("demo", help="run the main job end to end for a demo candidate")
+    d.add_argument("--scenario", default="saas_churn")
+    d.add_argument("--out", default="out/demo")
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except (UsageError, ScenarioError) as exc:
+        print(f"livescreen: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `livescreen scenarios | head -1`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

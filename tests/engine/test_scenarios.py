@@ -1,0 +1,113 @@
+"""Scenario specs: the shipped set, the schema, and the errors a scenario author sees."""
+from __future__ import annotations
+
+import copy
+from collections import Counter
+
+import pytest
+import yaml
+
+import data_generators as dg
+from data_generators.scenario import FAMILIES, SCENARIO_DIR, load_scenario, validate_spec
+
+REQUIRED = {"target_leakage", "temporal_leakage", "group_leakage", "duplicate_leakage",
+            "covariate_shift", "prior_shift", "concept_drift", "schema_change", "train_serve_skew",
+            "label_delay", "slice_failure", "imbalance_wrong_metric"}
+REVEALING = ("leak", "drift", "skew", "shift", "delay", "bias", "imbalance", "slice", "decoy",
+             "planted", "culprit", "simpson", "calibrat", "duplicate", "schema_change")
+
+
+def _spec(name="saas_churn"):
+    return copy.deepcopy(load_scenario(name).spec)
+
+
+def test_shipped_scenarios_cover_the_required_families():
+    """Are there at least 12 scenarios, with every required family used at least once?"""
+    names = dg.list_scenarios()
+    families = Counter(load_scenario(n).family for n in names)
+    assert len(names) >= 12, names
+    assert REQUIRED <= set(families), sorted(REQUIRED - set(families))
+    assert len({load_scenario(n).spec["domain"] for n in names}) >= 6
+
+
+@pytest.mark.parametrize("name", dg.list_scenarios())
+def test_candidate_visible_text_does_not_name_the_family(name):
+    """Does nothing a candidate reads of a scenario (name, title, brief, vocabulary) give the family away?"""
+    spec = load_scenario(name).spec
+    visible = [spec["name"], spec["title"], spec["entity"], spec["model"].get("description", "")]
+    visible += [str(v) for v in spec["brief"].values()]
+    for c in spec["world"]["columns"]:
+        visible += c["names"] + [c.get("description", ""), c.get("unit", "")]
+    params = spec["failure"].get("params", {})
+    visible += [str(n) for n in params.get("names", [])] + [str(params.get("description", ""))]
+    text = " ".join(visible).lower()
+    found = [w for w in REVEALING if w in text]
+    assert not found, f"{name}: candidate-visible text mentions {found}"
+
+
+def test_unknown_scenario_lists_the_known_ones():
+    """Does an unknown scenario name get the list of known ones?"""
+    with pytest.raises(dg.ScenarioError, match="unknown scenario 'nope'; known: .*saas_churn"):
+        dg.build_variant("nope", 0)
+
+
+def _write(tmp_path, spec, name="custom"):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec) if not isinstance(spec, str) else spec)
+    return path
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path):
+    """Is malformed YAML reported with the file name and the line?"""
+    path = _write(tmp_path, "name: custom\ntitle: [unclosed\n")
+    with pytest.raises(dg.ScenarioError, match=r"custom.yaml: malformed YAML at line \d+"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("mutate, match", [
+    (lambda s: s["failure"].__setitem__("family", "gremlins"),
+     r"failure.family: 'gremlins' is not allowed; allowed: target_leakage"),
+    (lambda s: s["world"].__setitem__("prevalence", 1.5), r"world.prevalence: 1.5 is greater than"),
+    (lambda s: s["world"]["columns"][0]["transform"].__setitem__("dist", "zipf"),
+     r"world.columns.0.transform.dist: 'zipf' is not allowed; allowed: normal, lognormal"),
+    (lambda s: s["world"]["columns"][0].__setitem__("colour", "red"), r"world.columns.0: Additional properties are not allowed \('colour' was unexpected\); allowed fields: "),
+    (lambda s: s["decoys"].append({"kind": "ghost"}), r"decoys.4.kind: 'ghost' is not allowed; allowed: harmless_drift"),
+    (lambda s: s.pop("brief"), r"'brief' is a required property"),
+    (lambda s: s["decoys"][2].__setitem__("params", {"column": "no_such_column"}),
+     r"decoys.2.params.column: unknown column 'no_such_column'; known column keys: tenure_months"),
+    (lambda s: s["failure"].setdefault("params", {}).__setitem__("volume", 11),
+     r"failure.params: unknown parameter 'volume' for target_leakage; allowed: "),
+    (lambda s: s["world"]["columns"][9].__setitem__("effects", [0.1]),
+     r"world.columns.9: effects and weights need one entry per level"),
+])
+def test_spec_errors_name_the_field_and_what_is_allowed(tmp_path, mutate, match):
+    """Does each malformed spec get one line naming the file, the field path and what is allowed?"""
+    spec = _spec()
+    spec["name"] = "custom"
+    mutate(spec)
+    with pytest.raises(dg.ScenarioError, match=match) as info:
+        load_scenario(_write(tmp_path, spec))
+    assert "\n" not in str(info.value)
+    assert str(info.value).startswith("custom.yaml: ")
+
+
+def test_name_must_match_file(tmp_path):
+    """Is a scenario whose name differs from its file name refused?"""
+    spec = _spec()
+    with pytest.raises(dg.ScenarioError, match="must equal the file name"):
+        load_scenario(_write(tmp_path, spec, name="other"))
+
+
+def test_a_custom_scenario_file_builds(tmp_path):
+    """Can a hiring team's own scenario file be built by path?"""
+    spec = _spec()
+    spec["name"] = "custom"
+    v = dg.build_variant(str(_write(tmp_path, spec)), 1, n_offline=1000, n_production=1000)
+    assert v.truth.scenario == "custom" and len(v.offline) == 1000
+
+
+@pytest.mark.parametrize("name", dg.list_scenarios())
+def test_every_shipped_file_validates(name):
+    """Does every shipped YAML pass the schema on its own?"""
+    spec = yaml.safe_load((SCENARIO_DIR / f"{name}.yaml").read_text())
+    assert validate_spec(spec, source=f"{name}.yaml")["failure"]["family"] in FAMILIES

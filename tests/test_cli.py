@@ -1,0 +1,93 @@
+"""The command line: thin, one-line errors with exit code 2, no traceback, nothing half-written."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from livescreen.cli import main, parse_seeds
+
+EXE = [sys.executable, "-m", "livescreen.cli"]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([*EXE, *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def test_scenarios_lists_names():
+    """Does `livescreen scenarios` print the shipped scenarios one per line?"""
+    r = run("scenarios")
+    assert r.returncode == 0 and "saas_churn" in r.stdout.split()
+
+
+def test_generate_writes_candidate_and_truth_apart(tmp_path):
+    """Does `generate` write the candidate folder and, separately, the truth?"""
+    out, truth = tmp_path / "cand", tmp_path / "secret" / "truth.json"
+    r = run("generate", "saas_churn", "--seed", "4", "--out", str(out), "--truth", str(truth),
+            "--n-offline", "1000", "--n-production", "1000")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["offline.csv", "production.csv", "recomputed.csv", "schema.json"]
+    t = json.loads(truth.read_text())
+    assert t["seed"] == 4 and t["family"] and t["culprits"]
+    assert "truth" not in r.stdout.split(str(truth))[0].lower() or "grading side" in r.stdout
+
+
+@pytest.mark.parametrize("args, match", [
+    (["generate", "nope", "--seed", "1", "--out", "OUT"], "unknown scenario 'nope'; known: "),
+    (["generate", "saas_churn", "--seed", "-3", "--out", "OUT"], "bad seed '-3'"),
+    (["generate", "saas_churn", "--seed", "1.5", "--out", "OUT"], "bad seed '1.5'"),
+    (["generate", "saas_churn", "--seed", "1", "--out", "OUT", "--n-offline", "12"], "n_offline must be a whole number of rows"),
+    (["generate", "saas_churn", "--seed", "1", "--out", "OUT", "--truth", "OUT/t.json"], "is inside the candidate folder"),
+    (["generate", "saas_churn", "--out", "OUT"], "the following arguments are required: --seed"),
+    (["validate", "saas_churn", "--seeds", "9-3"], "bad seed range '9-3'"),
+    (["validate", "saas_churn", "--seeds", "a-b"], "bad seeds 'a-b'"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, args, match):
+    """Does each bad input get one line, exit code 2, no traceback and no output folder?"""
+    args = [a.replace("OUT", str(tmp_path / "out")) for a in args]
+    r = run(*args)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("livescreen: error: ") and match in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_malformed_scenario_file_exit_2(tmp_path):
+    """Does a malformed scenario file given by path exit 2 with the file and line?"""
+    bad = tmp_path / "mine.yaml"
+    bad.write_text("name: mine\nworld: [\n")
+    r = run("generate", str(bad), "--seed", "1", "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and "mine.yaml: malformed YAML at line" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_validate_prints_a_table_and_exit_code(capsys):
+    """Does `validate` print one row per seed and a summary, exiting 0 when all pass?"""
+    assert main(["validate", "saas_churn", "--seeds", "0-1"]) == 0
+    out = capsys.readouterr().out
+    assert "saas_churn: 2/2 variants pass" in out and len(out.strip().splitlines()) == 4
+
+
+def test_validate_exits_1_on_a_failing_variant(tmp_path, capsys):
+    """Does `validate` exit 1 when a variant fails?"""
+    import copy, yaml
+    import data_generators as dg
+    spec = copy.deepcopy(dg.load_scenario("saas_churn").spec)
+    spec["name"] = "weak"
+    spec["failure"]["params"]["strength"] = 0.0
+    (tmp_path / "weak.yaml").write_text(yaml.safe_dump(spec))
+    assert main(["validate", str(tmp_path / "weak.yaml"), "--seeds", "0", "--n-offline", "3000",
+                 "--n-production", "3000"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_parse_seeds():
+    """Are seed lists and ranges parsed as written?"""
+    assert parse_seeds("0-2,7,5-6") == [0, 1, 2, 5, 6, 7]
