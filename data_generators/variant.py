@@ -161,6 +161,7 @@ def build_world(scenario: Scenario, seed: int, *, n_offline: int, n_production: 
     family.labels(world)
     world.sample_labels()
     world.materialize()
+    world.release_latents(keep=taken | set(getattr(family, "keep_latents", ())))
     declared = [c.name for c in world.columns.values() if not c.planted]
     world.recomputed = world.frames["production"][[world.id_name, world.timestamp_name] + declared].copy()
     family.observed(world)
