@@ -1,0 +1,236 @@
+"""The live diagnosis notebook: one design built from each scenario, released with nbgrader.
+
+``source_notebook(scenario)`` builds the nbgrader source (``solutions/<scenario>/<scenario>.ipynb``)
+from one cell list; ``release`` runs nbgrader's ``generate_assignment`` with the repository's own
+folders as source and release (``exercises/<scenario>/``); ``candidate_folder`` puts a released
+notebook beside one variant's data, and ``execute`` runs it headless in place.
+
+The notebook's cells are short sentences over ``livescreen.toolkit``; everything they do lives
+there, with its own tests.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from data_generators import load_scenario
+
+REPO = Path(__file__).resolve().parents[1]
+KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def _meta(grade_id: str, *, locked=True, solution=False, grade=False, points=0, task=False) -> dict:
+    m = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+         "solution": solution, "task": task}
+    if grade or task:
+        m["points"] = points
+    return {"nbgrader": m}
+
+
+def _md(grade_id: str, text: str, **kw):
+    return new_markdown_cell(text.strip(), metadata=_meta(grade_id, **kw))
+
+
+def _code(grade_id: str, text: str, *, tags=(), **kw):
+    meta = _meta(grade_id, **kw)
+    if tags:
+        meta["tags"] = list(tags)
+    return new_code_cell(text.strip(), metadata=meta)
+
+
+SOLUTION_CARD = '''
+### BEGIN SOLUTION
+# The reference answer for this variant, built on the grading side from its truth.
+from grading.answers import reference_card_for_session
+FIRST_EXPERIMENT = reference_card_for_session()
+### END SOLUTION
+'''
+
+
+def source_notebook(scenario, *, hidden_tests: list | None = None) -> nbformat.NotebookNode:
+    """The nbgrader source notebook of ``scenario`` (a name or Scenario).
+
+    ``hidden_tests`` are extra grade cells (from the grading side) appended after the card check.
+    """
+    sc = load_scenario(scenario)
+    b = sc.spec["brief"]
+    cells = [
+        _md("intro", f"""
+# {sc.title}
+
+**Your task (25 minutes).** A model is live and something is wrong. Read the brief, look at the
+evidence below and use the explorers. Then write down **your first experiment** on the card in
+section 5 and commit it *before* you run anything. There is no single trick to spot: say what you
+believe, what would show it, and what you would do next.
+"""),
+        _code("setup", """
+%matplotlib inline
+from livescreen.toolkit import notebook as ls
+case = ls.start(".")
+"""),
+        _md("brief_head", f"""
+## 1. The brief
+
+{b['context']}
+
+**The decision:** {b['decision']}
+"""),
+        _code("brief", "ls.show_brief(case)"),
+        _md("report_head", """
+## 2. The team's offline report
+
+What the team saw before launch: the confusion matrix at the operating threshold, ROC and
+precision-recall curves, and the feature importance as the team computed it.
+"""),
+        _code("report", "ls.offline_report(case)"),
+        _md("gap_head", """
+## 3. Online vs offline
+
+The production metric week by week against the offline level, with confidence bands. Weeks whose
+labels are not yet mature are shaded.
+"""),
+        _code("gap", "ls.online_offline_gap(case)"),
+        _md("explorers_head", """
+## 4. Explorers
+
+Each explorer is one call. Move the threshold, pick a column to slice by, pick a feature to compare
+offline and production distributions, or narrow the production time window.
+"""),
+        _code("explore_threshold", "ls.threshold_explorer(case)"),
+        _code("explore_slices", "ls.slice_explorer(case)"),
+        _code("explore_drift", "ls.drift_explorer(case)"),
+        _code("explore_window", "ls.time_window_explorer(case)"),
+        _md("card_head", """
+## 5. Your first experiment
+
+Fill in the form, **or** write the same thing as a Python dict in the cell below it: both give the
+same card. `hypothesis.family` names the kind of failure you suspect (the form lists them);
+`experiment.type` one experiment from the catalogue, with its parameters. Say what you expect to
+see if your hypothesis is true and if it is false, and what you would decide in each case.
+"""),
+        _code("card_form", "form = ls.card_form(case)\nform"),
+        _code("first_experiment", SOLUTION_CARD, locked=False, solution=True),
+        _md("reasoning_question", """
+**Your reasoning.** In a few sentences: what did you notice first, which explanations did you
+consider, and why is this experiment the one that tells them apart? (The interviewer reads this.)
+"""),
+        _md("reasoning", "### BEGIN SOLUTION\nThe reference reasoning is in the scorecard.\n### END SOLUTION",
+            locked=False, solution=True, grade=True, points=0),
+        _code("commit", "card = ls.commit(FIRST_EXPERIMENT, form)"),
+        _code("card_check", '''
+"""Is the first-experiment card complete?"""
+ls.check_complete(card)
+''', grade=True, points=1, tags=("raises-exception",)),
+    ]
+    cells += list(hidden_tests or [])
+    cells += [
+        _md("run_head", """
+## 6. Run it
+
+Once your card is committed, run the experiment it names on the data you have. Committing again
+later never replaces your first card.
+"""),
+        _code("run", "result = ls.run_first_experiment(case)\nresult"),
+    ]
+    nb = new_notebook(cells=cells, metadata={"kernelspec": KERNEL, "language_info": {"name": "python"}})
+    return nb
+
+
+def write_source(scenario, *, root: Path = REPO, hidden_tests=None) -> Path:
+    """Write ``solutions/<scenario>/<scenario>.ipynb`` under ``root``."""
+    sc = load_scenario(scenario)
+    path = Path(root) / "solutions" / sc.name / f"{sc.name}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(source_notebook(sc, hidden_tests=hidden_tests), path)
+    return path
+
+
+def nbgrader_env() -> dict:
+    """Environment for nbgrader subprocesses: the venv's bin on PATH (nbgrader runs alembic)."""
+    env = dict(os.environ)
+    bindir = str(Path(sys.executable).parent)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def release(scenarios, *, root: Path = REPO) -> list[Path]:
+    """Run nbgrader ``generate_assignment`` for each scenario: solutions/ -> exercises/.
+
+    Works on a scratch gradebook so the repository's is not touched.
+    """
+    from nbgrader.apps import NbGraderAPI
+
+    from grading.config import nbgrader_config
+    out = []
+    with tempfile.TemporaryDirectory(prefix="livescreen-release-") as work:
+        os.environ["PATH"] = nbgrader_env()["PATH"]
+        api = NbGraderAPI(config=nbgrader_config(root, work=work))
+        for name in scenarios:
+            res = api.generate_assignment(name, force=True)
+            if not res["success"]:
+                raise RuntimeError(f"nbgrader generate_assignment {name} failed: {res['error']}")
+            nb_path = Path(root) / "exercises" / name / f"{name}.ipynb"
+            strip_outputs(nb_path)
+            out.append(nb_path)
+    return out
+
+
+def strip_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    nbformat.write(nb, path)
+
+
+def released_notebook(scenario: str, *, root: Path = REPO) -> Path:
+    path = Path(root) / "exercises" / scenario / f"{scenario}.ipynb"
+    if not path.is_file():
+        from data_generators.errors import ScenarioError
+        raise ScenarioError(f"no released notebook for {scenario!r} in exercises/: run `make release`")
+    return path
+
+
+def candidate_folder(scenario: str, *, seed: int, out: str | Path, truth: str | Path | None = None,
+                     n_offline=None, n_production=None, execute_notebook: bool = False) -> Path:
+    """Write a candidate folder: the released notebook plus one variant's data (never the truth)."""
+    from livescreen.cli import generate
+    sc = load_scenario(scenario)
+    nb_src = released_notebook(sc.name)
+    out = Path(out)
+    generate(sc.name, seed=seed, out=out, truth=truth, n_offline=n_offline, n_production=n_production)
+    shutil.copyfile(nb_src, out / f"{sc.name}.ipynb")
+    if execute_notebook:
+        execute(out / f"{sc.name}.ipynb")
+    return out
+
+
+def execute(path: str | Path, *, timeout: int = 300, env: dict | None = None) -> nbformat.NotebookNode:
+    """Run a notebook headless in its own folder (nbclient) and save it in place."""
+    from nbclient import NotebookClient
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    old = dict(os.environ)
+    try:
+        if env:
+            os.environ.update(env)
+        client.execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    nbformat.write(nb, path)
+    return nb
+
+
+def cells_text(nb) -> str:
+    return json.dumps([c.source for c in nb.cells])
