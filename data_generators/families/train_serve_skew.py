@@ -1,0 +1,76 @@
+"""Train/serve skew: the served value of a feature is computed differently from the trained one.
+
+What is planted
+---------------
+The culprit column is computed one way by the offline pipeline the team trained on and another way
+by the online feature service (another window, another unit, another default). In latent space the
+served value is ``scale * z + strength * noise + offset`` (catalogue: ``0.5 * x + N(0, 0.5) + 0.3``)
+instead of ``z``. Labels follow the true value. ``recomputed.csv`` holds the feature store's offline
+recomputation of the production rows: identical to what was served for every other column, the
+correct value for the culprit.
+
+Symptom
+-------
+The team's model is much worse online than in its offline test (catalogue: AUC 0.830 on the
+recomputed features vs 0.780 on the served ones). ``symptom`` = offline AUC - online AUC.
+
+Reference experiment
+--------------------
+Join the served production rows to their offline recomputation row by row (most rows of the culprit
+differ) and score production with the recomputed culprit, no refit: the online AUC comes back to
+the offline one. ``reference`` returns the offline AUC minus that online AUC. Dropping any decoy's
+column leaves the gap open.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..evaluation import evaluate
+from ..world import to_display
+from .base import Family
+
+
+class TrainServeSkew(Family):
+    name = "train_serve_skew"
+    effect = 0.147
+    strength = 0.7
+    symptom_label = "offline AUC - online AUC"
+    min_symptom = 0.05
+    resolve_fraction = 0.35
+    reference_label = ("score production with the offline recomputation of the culprit (no refit); "
+                       "remaining offline-online AUC gap")
+    params_allowed = ("strength", "culprits", "culprit_effect", "scale", "offset")
+
+    def choose(self, world):
+        self.culprit_keys = [self.pick(self.candidate_keys(world, min_abs_effect=0.3))]
+        col = world.columns[self.culprit_keys[0]]
+        size = float(self.params.get("culprit_effect", 2.0))
+        col.effect = float(np.sign(col.effect) or 1.0) * size
+        self.scale = float(self.params.get("scale", 0.4))
+        self.offset = float(self.params.get("offset", 0.3))
+
+    def observed(self, world):
+        key = self.culprit_keys[0]
+        col = world.columns[key]
+        z = world.z["production"][key]
+        served = self.scale * z + self.strength * world.rng.standard_normal(z.size) + self.offset
+        # world.recomputed keeps the offline pipeline's value; only what was served differs.
+        world.frames["production"][col.name] = to_display(served, col.spec["transform"])
+
+    def symptom(self, ev):
+        return ev.offline_auc - ev.online_auc
+
+    def reference(self, variant):
+        s = variant.schema
+        prod = variant.production
+        rec = variant.recomputed
+        keys = [s["id"], s["timestamp"]]
+        if (prod[keys].to_numpy() == rec[keys].to_numpy()).all():
+            fixed = prod.copy()
+            for c in variant.truth.culprits:
+                fixed[c] = rec[c].to_numpy()
+        else:  # pragma: no cover - the builder keeps the two in the same order
+            fixed = prod.drop(columns=variant.truth.culprits).merge(
+                rec[keys + variant.truth.culprits], on=keys, how="left")
+        ev = evaluate(variant, production=fixed, refit=False)
+        return max(0.0, ev.offline_auc - ev.online_auc)
