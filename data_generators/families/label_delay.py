@@ -1,0 +1,74 @@
+"""Label delay: recent outcomes have not matured yet, and the pipeline records them as negatives.
+
+What is planted
+---------------
+A positive outcome becomes known only after a delay (a chargeback is filed days or weeks after the
+transaction). Each production positive draws a maturity delay ``D ~ lognormal(median = strength
+days, sigma)``, capped at the maturity window the brief states (``label_lag_days``). At the time of
+the export a positive younger than its ``D`` has not been reported, and the team's pipeline writes
+every outcome not yet reported as 0 (``world.immature_as_negative``) instead of leaving it missing.
+The offline data is old enough to be fully matured. No feature is involved.
+
+Symptom
+-------
+Measured performance in production collapses (catalogue: precision 0.695 -> 0.345, observed
+prevalence 0.27 -> 0.14) while the score distribution does not move: it looks like drift but is
+not. The label-free expectation (the mean score, as in NannyML's CBPE) and the measured labels
+disagree. ``symptom`` = 1 - observed positive rate / mean model score on the production rows, the
+share of expected positives missing from the labels.
+
+Reference experiment
+--------------------
+Evaluate only matured cohorts (production rows older than the maturity window the brief states),
+or plot a label-maturity curve: on matured rows the observed rate agrees with the scores again and
+precision is back to the offline figure. ``reference`` returns the same ratio measured on the
+matured rows only. Dropping a decoy column or leaving out the noise segment changes nothing.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .base import Family
+
+
+class LabelDelay(Family):
+    name = "label_delay"
+    effect = 0.537
+    strength = 70.0  # median days from the event to the positive outcome being reported
+    symptom_label = "1 - observed positive rate / mean score in production (expected positives missing)"
+    min_symptom = 0.12
+    resolve_fraction = 0.4
+    reference_label = ("the same share measured on matured production rows only "
+                       "(older than the maturity window)")
+    params_allowed = ("strength", "sigma")
+
+    def choose(self, world):
+        self.sigma = float(self.params.get("sigma", 0.7))
+
+    def observed(self, world):
+        world.immature_as_negative = True
+        prod = world.frames["production"]
+        t = world.z["production"]["__t"]
+        age = (world.offline_days + world.production_days) - t  # days before the export
+        window = float(world.label_lag_days)
+        delay = np.minimum(self.strength * np.exp(self.sigma * world.rng.standard_normal(t.size)), window)
+        y = prod[world.label_name].to_numpy(copy=True)
+        y[(y == 1) & (delay > age)] = 0.0
+        prod[world.label_name] = y
+
+    @staticmethod
+    def _missing(frame: pd.DataFrame, label: str) -> float:
+        lab = frame[frame[label].notna()]
+        return 1.0 - float(lab[label].mean()) / float(lab["score"].mean())
+
+    def symptom(self, ev):
+        return self._missing(ev.production, ev.label)
+
+    def reference(self, variant):
+        from ..evaluation import evaluate
+        ev = evaluate(variant)
+        ts = pd.to_datetime(ev.production[ev.timestamp])
+        export = pd.Timestamp(variant.brief["production_period"][1]) + pd.Timedelta(days=1)
+        matured = ((export - ts) / pd.Timedelta(days=1) >= variant.brief["label_lag_days"]).to_numpy()
+        return max(0.0, self._missing(ev.production[matured], ev.label))
