@@ -133,6 +133,53 @@ def cmd_validate(args) -> int:
     return 0 if n_ok == len(reports) else 1
 
 
+def cmd_notebook(args) -> int:
+    from livescreen.notebooks import candidate_folder
+    out = candidate_folder(args.scenario, seed=parse_seed(args.seed), out=args.out, truth=args.truth,
+                           n_offline=_rows(args.n_offline), n_production=_rows(args.n_production),
+                           execute_notebook=args.execute)
+    nb = next(out.glob("*.ipynb"))
+    print(f"wrote {out}: {nb.name} with the variant's data" + (" (executed in place)" if args.execute else ""))
+    return 0
+
+
+def cmd_release(args) -> int:
+    from data_generators import list_scenarios, load_scenario
+    from livescreen.notebooks import release, write_source
+    names = args.scenarios or list_scenarios()
+    for name in names:
+        load_scenario(name)
+    for name in names:
+        write_source(name)
+    for path in release(names):
+        print(f"released {path}")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from grading.grader import GradingError, grade_many
+    from grading.scorecard import write_scorecard
+    jobs = args.jobs
+    try:
+        results = grade_many(args.paths, args.truth, jobs=jobs)
+    except GradingError as exc:
+        raise UsageError(str(exc)) from None
+    for r in results:
+        if r.status == "error" and r.detail.startswith(("no truth", "no submission")):
+            raise UsageError(r.detail)
+    if args.scorecards:
+        for r in results:
+            write_scorecard(r, Path(args.scorecards))
+    if args.json:
+        print(json.dumps([{"submission": r.submission, "status": r.status, "total": r.total, "max": r.max,
+                           "items": [{"id": i["id"], "points": i["points"], "max": i["max"]} for i in r.items],
+                           "flags": r.flags} for r in results], indent=2))
+    else:
+        for r in results:
+            print(f"{r.submission}: {r.status} {r.total:g}/{r.max:g} flags={','.join(r.flags) or '-'}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from livescreen import demo
     return demo.run(scenario=args.scenario, out=Path(args.out))
@@ -162,6 +209,28 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--n-production")
     v.add_argument("--json", action="store_true", help="print the reports as JSON")
     v.set_defaults(func=cmd_validate)
+
+    n = sub.add_parser("notebook", help="write a candidate folder: the released notebook plus one variant's data")
+    n.add_argument("scenario")
+    n.add_argument("--seed", required=True, help="the variant's seed (keep it secret from the candidate)")
+    n.add_argument("--out", required=True, help="the candidate folder to write (replaced whole)")
+    n.add_argument("--truth", help="where to write the truth JSON (grading side; never inside --out)")
+    n.add_argument("--execute", action="store_true", help="run the notebook headless in place")
+    n.add_argument("--n-offline")
+    n.add_argument("--n-production")
+    n.set_defaults(func=cmd_notebook)
+
+    r = sub.add_parser("release", help="rebuild solutions/<scenario>/ and release exercises/<scenario>/ (nbgrader)")
+    r.add_argument("scenarios", nargs="*", help="default: every shipped scenario")
+    r.set_defaults(func=cmd_release)
+
+    gr = sub.add_parser("grade", help="autograde submissions against their truth (nbgrader)")
+    gr.add_argument("paths", nargs="+", help="candidate folders (or their notebooks)")
+    gr.add_argument("--truth", required=True, help="the truth JSON, or a folder of <submission>.json")
+    gr.add_argument("--json", action="store_true", help="print status, total, max, items and flags as JSON")
+    gr.add_argument("--jobs", type=int, default=1, help="grade in parallel processes (default 1)")
+    gr.add_argument("--scorecards", help="write each submission's scorecard (HTML and JSON) into this folder")
+    gr.set_defaults(func=cmd_grade)
 
     d = sub.add_parser("demo", help="run the main job end to end for a demo candidate")
     d.add_argument("--scenario", default="saas_churn")
