@@ -1,0 +1,83 @@
+"""Class imbalance judged by the wrong metric: a rare positive and accuracy at threshold 0.5.
+
+What is planted
+---------------
+Nothing is broken in the data: the positive class is rare (about 1.8%), the team's model ranks well,
+but the team reports accuracy and acts at the default threshold of 0.5. At that prevalence almost no
+score reaches 0.5, so the model flags nearly nobody; its accuracy (catalogue: 0.9808) sits at or
+below the all-negative baseline (0.9825) and still reads as excellent. The scenario sets
+``model.metric: accuracy`` and the brief's costs make a missed positive far dearer than a false
+alarm.
+
+Symptom
+-------
+Recall at the team's threshold is near 0 while AUC is high (catalogue: recall@0.5 = 0 with AUC
+0.87): the business pays for almost every positive while the report says 98% accuracy.
+``symptom`` = 1 - recall at the team's threshold on the labelled production rows (the share of
+positives the deployed decision misses).
+
+Reference experiment
+--------------------
+PR-AUC / recall at k, then set the threshold by cost: flag when ``score >= c_fp / (c_fp + c_fn)``
+with the brief's prices (the model's scores are calibrated; minimising the cost on the offline test
+rows gives a similar, noisier threshold, since they hold only about 90 positives). ``reference``
+returns the share of production positives still missed at that threshold. Dropping a decoy column
+changes nothing: the model is not the problem.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Family
+
+
+def cost_curve(y, score, c_fp: float, c_fn: float) -> tuple[np.ndarray, np.ndarray]:
+    """Thresholds (each distinct score, plus +inf) and the cost of flagging ``score >= threshold``."""
+    y = np.asarray(y, float)
+    s = np.asarray(score, float)
+    ok = ~(np.isnan(y) | np.isnan(s))
+    y, s = y[ok], s[ok]
+    order = np.argsort(-s, kind="stable")
+    s, y = s[order], y[order]
+    tp = np.cumsum(y)
+    fp = np.cumsum(1 - y)
+    last = np.r_[s[1:] != s[:-1], True]  # the end of each run of tied scores
+    thr = np.r_[np.inf, s[last]]
+    tp = np.r_[0.0, tp[last]]
+    fp = np.r_[0.0, fp[last]]
+    return thr, c_fp * fp + c_fn * (y.sum() - tp)
+
+
+class ImbalanceWrongMetric(Family):
+    name = "imbalance_wrong_metric"
+    effect = 0.94
+    strength = 1.0  # no knob: the failure is the metric and threshold, not the data
+    jitter = 0.0
+    symptom_label = "1 - recall at the team's threshold in production (share of positives missed)"
+    min_symptom = 0.5
+    resolve_fraction = 0.5
+    reference_label = ("threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of "
+                       "production positives still missed")
+    params_allowed = ()
+
+    def choose(self, world):
+        b = world.spec["brief"]
+        self.c_fp = float(b["cost_false_positive"]["amount"])
+        self.c_fn = float(b["cost_false_negative"]["amount"])
+        self.threshold = float(world.threshold)
+        # Flag when the expected cost of a miss exceeds that of a false alarm (calibrated scores).
+        self.cost_threshold = self.c_fp / (self.c_fp + self.c_fn)
+
+    @staticmethod
+    def _missed(production, label, threshold: float) -> float:
+        lab = production[production[label].notna()]
+        pos = lab[label].to_numpy(float) == 1
+        return float(1.0 - (lab["score"].to_numpy(float)[pos] >= threshold).mean())
+
+    def symptom(self, ev):
+        return self._missed(ev.production, ev.label, self.threshold)
+
+    def reference(self, variant):
+        from ..evaluation import evaluate
+        ev = evaluate(variant)
+        return self._missed(ev.production, ev.label, self.cost_threshold)
