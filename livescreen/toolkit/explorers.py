@@ -1,0 +1,425 @@
+"""Explorers: one call each from a notebook, an ipywidgets control over a plain compute function.
+
+| explorer | compute (testable without widgets) | figure |
+|---|---|---|
+| ``threshold_explorer`` | ``threshold_metrics`` | ``threshold_figure`` |
+| ``slice_explorer`` | ``slice_metrics`` | ``slice_figure`` |
+| ``drift_explorer`` | ``drift_metrics`` | ``drift_figure`` |
+| ``time_window_explorer`` | ``window_metrics`` | ``window_figure`` |
+
+What does not change between updates (sorted scores, bins, per-column tables) is computed once per
+case and kept in ``case._cache``, so an update is a lookup plus one small figure.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+from data_generators.evaluation import psi as _psi
+
+from . import gap, metrics, report, style
+from .case import Case
+
+MIN_SEGMENT_ROWS = 30
+
+
+# ------------------------------------------------------------------------------ threshold
+def _threshold_tables(case: Case) -> dict:
+    key = "threshold_tables"
+    if key not in case._cache:
+        case._cache[key] = {
+            "offline test": metrics.ThresholdTable(case.test[case.label], case.test[case.score]),
+            "production": metrics.ThresholdTable(case.labelled[case.label], case.labelled[case.score]),
+        }
+    return case._cache[key]
+
+
+def threshold_metrics(case: Case, threshold: float) -> dict:
+    """Confusion counts, precision, recall and cost at ``threshold``, offline test and production.
+
+    Returns ``{"offline test": {...}, "production": {...}}``; each holds tn, fp, fn, tp, rows,
+    precision, recall, flagged_share, cost and cost_per_row (production: rows with a known label).
+    """
+    out = {}
+    for name, table in _threshold_tables(case).items():
+        out[name] = metrics.rates(table.counts(float(threshold)), cost_fp=case.cost_fp, cost_fn=case.cost_fn)
+    return out
+
+
+def threshold_figure(case: Case, threshold: float, result: dict | None = None):
+    """Confusion matrices (offline test, production) at ``threshold`` and the cost curves."""
+    result = threshold_metrics(case, threshold) if result is None else result
+    tables = _threshold_tables(case)
+    with style.context():
+        fig, axes = style.new_figure(ncols=3, width=15, height=4.8, margins=dict(
+            left=0.07, right=0.98, bottom=0.14, top=0.84, wspace=0.38))
+        for ax, name in zip(axes[:2], ("offline test", "production")):
+            counts = {k: result[name][k] for k in ("tn", "fp", "fn", "tp")}
+            report.confusion_figure(counts, threshold=threshold, cost_fp=case.cost_fp, cost_fn=case.cost_fn,
+                                    currency=case.currency, title=name.capitalize(), ax=ax)
+        ax = axes[2]
+        for name, colour in (("offline test", style.OFFLINE), ("production", style.PRODUCTION)):
+            t = tables[name]
+            grid, cost = t.cost_curve(case.cost_fp, case.cost_fn)
+            ax.plot(grid, cost / max(t.n, 1), color=colour, label=name)
+        ax.axvline(threshold, color=style.BAD, ls="--", label=f"threshold {threshold:.2f}")
+        ax.axvline(case.threshold, color=style.NEUTRAL, ls=":", label=f"team's {case.threshold:.2f}")
+        ax.set(title="Expected cost per scored row", xlabel="threshold (score)",
+               ylabel=f"cost per row ({case.currency})" if case.currency else "cost per row")
+        ax.legend(fontsize=10)
+    return fig
+
+
+# ------------------------------------------------------------------------------ slices
+def segments(case: Case, column: str, *, bins: int = 4) -> tuple[pd.Series, pd.Series]:
+    """Segment labels of the offline test rows and of the labelled production rows for ``column``.
+
+    Categorical columns keep their levels; numeric columns are cut at quantiles of the offline
+    rows (``bins`` of them), with missing values as their own segment.
+    """
+    _check_column(case, column)
+    key = ("segments", column, bins)
+    if key in case._cache:
+        return case._cache[key]
+    test, lab = case.test[column], case.labelled[column]
+    if column in case.categorical:
+        def seg(v):
+            return v.astype(object).where(v.notna(), "missing").astype(str)
+    else:
+        edges = np.unique(np.nanquantile(case.offline[column].to_numpy(float), np.linspace(0, 1, bins + 1)))
+        edges[0], edges[-1] = -np.inf, np.inf
+        if edges.size < 3:
+            edges = np.array([-np.inf, np.nanmedian(case.offline[column].to_numpy(float)), np.inf])
+        names = [_interval(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
+
+        def seg(v):
+            arr = v.to_numpy(float)
+            idx = np.clip(np.searchsorted(edges, arr, side="right") - 1, 0, len(names) - 1)
+            out = np.array(names, dtype=object)[idx]
+            out[np.isnan(arr)] = "missing"
+            return pd.Series(out, index=v.index)
+    case._cache[key] = (seg(test), seg(lab))
+    return case._cache[key]
+
+
+def _interval(lo: float, hi: float) -> str:
+    f = lambda v: f"{v:,.4g}"  # noqa: E731
+    if not np.isfinite(lo):
+        return f"< {f(hi)}"
+    if not np.isfinite(hi):
+        return f"≥ {f(lo)}"
+    return f"{f(lo)} to {f(hi)}"
+
+
+def slice_metrics(case: Case, column: str, *, bins: int = 4) -> pd.DataFrame:
+    """Per segment of ``column``: rows, ROC AUC with 95% interval, positive rate; offline and production.
+
+    One row per (segment, where) with ``where`` in {"offline test", "production"}; production uses
+    the rows whose label is known. Segments with fewer than 30 rows have no AUC.
+    """
+    key = ("slice_metrics", column, bins)
+    if key in case._cache:
+        return case._cache[key]
+    seg_off, seg_prod = segments(case, column, bins=bins)
+    rows = []
+    for where, frame, seg in (("offline test", case.test, seg_off), ("production", case.labelled, seg_prod)):
+        y_all = frame[case.label].to_numpy(float)
+        s_all = frame[case.score].to_numpy(float)
+        total = len(frame)
+        order = _segment_order(seg_off, seg_prod)
+        for name in order:
+            m = (seg == name).to_numpy()
+            y, s = y_all[m], s_all[m]
+            if m.sum() >= MIN_SEGMENT_ROWS:
+                a, lo, hi, n = metrics.auc_ci(y, s)
+            else:
+                a = lo = hi = float("nan")
+            k = int(np.nansum(y))
+            plo, phi = metrics.wilson(k, m.sum()) if m.sum() else (float("nan"), float("nan"))
+            rows.append({"segment": name, "where": where, "rows": int(m.sum()),
+                         "share": m.sum() / total if total else float("nan"),
+                         "auc": a, "auc_low": lo, "auc_high": hi,
+                         "positive_rate": k / m.sum() if m.sum() else float("nan"),
+                         "positive_rate_low": plo, "positive_rate_high": phi,
+                         "mean_score": float(np.nanmean(s)) if m.sum() else float("nan")})
+    out = pd.DataFrame(rows)
+    case._cache[key] = out
+    return out
+
+
+def _segment_order(a: pd.Series, b: pd.Series) -> list[str]:
+    seen = list(dict.fromkeys(list(pd.unique(a)) + list(pd.unique(b))))
+    numeric_like = [s for s in seen if s != "missing"]
+    if all(s.startswith(("<", "≥")) or " to " in s for s in numeric_like):
+        def start(s):
+            if s.startswith("<"):
+                return -np.inf
+            return float(s.lstrip("≥ ").split(" to ")[0].replace(",", ""))
+        numeric_like.sort(key=start)
+    else:
+        numeric_like.sort()
+    return numeric_like + (["missing"] if "missing" in seen else [])
+
+
+def slice_figure(case: Case, column: str, table: pd.DataFrame | None = None):
+    """Per-segment ROC AUC with 95% intervals, offline test vs production, and the rows per segment."""
+    table = slice_metrics(case, column) if table is None else table
+    names = list(dict.fromkeys(table["segment"]))
+    x = np.arange(len(names))
+    with style.context():
+        fig, (ax, ax2) = style.new_figure(ncols=2, width=13, height=5.2, gridspec_kw={"width_ratios": [3, 2]},
+                                          margins=dict(left=0.07, right=0.98, bottom=0.24, top=0.9, wspace=0.22))
+        for k, (where, colour) in enumerate((("offline test", style.OFFLINE), ("production", style.PRODUCTION))):
+            t = table[table["where"] == where].set_index("segment").reindex(names)
+            xs = x + (k - 0.5) * 0.3
+            err = np.vstack([t["auc"] - t["auc_low"], t["auc_high"] - t["auc"]])
+            ax.errorbar(xs, t["auc"], yerr=err, fmt="o", color=colour, capsize=4, label=where)
+            ax2.bar(xs, t["rows"], width=0.3, color=colour, label=where)
+        ax.set_xticks(x, names, rotation=20, ha="right")
+        ax.set(title=f"ROC AUC by {column} (95% intervals)", xlabel=_label(case, column), ylabel="ROC AUC")
+        ax.legend()
+        ax2.set_xticks(x, names, rotation=20, ha="right")
+        ax2.set(title="Rows per segment", xlabel=_label(case, column), ylabel="rows (production: known labels)")
+    return fig
+
+
+# ------------------------------------------------------------------------------ drift
+def drift_metrics(case: Case, feature: str) -> dict:
+    """Offline vs production distribution of ``feature``: PSI, a drift test and the histograms.
+
+    Numeric: two-sample Kolmogorov-Smirnov; categorical: chi-square over the levels. Also the null
+    share on each side and the levels seen only in production.
+    """
+    _check_column(case, feature)
+    key = ("drift", feature)
+    if key in case._cache:
+        return case._cache[key]
+    off, prod = case.offline[feature], case.production[feature]
+    out = {"feature": feature, "psi": _psi(off, prod),
+           "null_offline": float(off.isna().mean()), "null_production": float(prod.isna().mean())}
+    if feature in case.categorical:
+        levels = list(off.cat.categories)
+        a = off.value_counts().reindex(levels, fill_value=0).to_numpy()
+        b = prod.value_counts().reindex(levels, fill_value=0).to_numpy()
+        stat, p = metrics.chi2_test(a, b)
+        out.update(test="chi-square", statistic=stat, p_value=p, levels=levels,
+                   offline_share=a / max(a.sum(), 1), production_share=b / max(b.sum(), 1),
+                   new_levels=[lv for lv, n_off, n_prod in zip(levels, a, b) if n_off == 0 and n_prod > 0])
+    else:
+        va, vb = off.to_numpy(float), prod.to_numpy(float)
+        stat, p = metrics.ks_test(va, vb)
+        both = np.concatenate([va[~np.isnan(va)], vb[~np.isnan(vb)]])
+        lo, hi = (np.quantile(both, [0.005, 0.995]) if both.size else (0.0, 1.0))
+        if hi <= lo:
+            lo, hi = lo - 0.5, hi + 0.5
+        edges = np.linspace(lo, hi, 41)
+        ha, _ = np.histogram(np.clip(va[~np.isnan(va)], lo, hi), edges)
+        hb, _ = np.histogram(np.clip(vb[~np.isnan(vb)], lo, hi), edges)
+        out.update(test="Kolmogorov-Smirnov", statistic=stat, p_value=p, edges=edges,
+                   offline_share=ha / max(ha.sum(), 1), production_share=hb / max(hb.sum(), 1),
+                   offline_mean=float(np.nanmean(va)) if va.size else float("nan"),
+                   production_mean=float(np.nanmean(vb)) if vb.size else float("nan"), new_levels=[])
+    out["verdict"] = ("significant shift" if out["psi"] > 0.25 else
+                      "moderate shift" if out["psi"] > 0.1 else "no material shift")
+    case._cache[key] = out
+    return out
+
+
+def drift_figure(case: Case, feature: str, result: dict | None = None):
+    """Offline vs production distribution of ``feature`` with PSI and the test in the title."""
+    r = drift_metrics(case, feature) if result is None else result
+    with style.context():
+        fig, ax = style.new_figure(width=10, height=4.8, margins=dict(left=0.09, right=0.98, bottom=0.17, top=0.9))
+        if r["test"] == "chi-square":
+            x = np.arange(len(r["levels"]))
+            ax.bar(x - 0.2, r["offline_share"], width=0.4, color=style.OFFLINE, label="offline")
+            ax.bar(x + 0.2, r["production_share"], width=0.4, color=style.PRODUCTION, label="production")
+            ax.set_xticks(x, r["levels"], rotation=20, ha="right")
+        else:
+            e = r["edges"]
+            ax.stairs(r["offline_share"], e, color=style.OFFLINE, fill=True, alpha=0.35, label="offline")
+            ax.stairs(r["production_share"], e, color=style.PRODUCTION, lw=2.2, label="production")
+        p = r["p_value"]
+        ptxt = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        ax.set(title=f"{feature}: PSI {r['psi']:.3f} ({r['verdict']}); {r['test']} {r['statistic']:.3g}, {ptxt}",
+               xlabel=_label(case, feature), ylabel="share of rows")
+        ax.legend(title=f"missing: offline {style.pct(r['null_offline'])}, production {style.pct(r['null_production'])}",
+                  fontsize=10)
+    return fig
+
+
+def drift_overview(case: Case) -> pd.DataFrame:
+    """PSI and the drift test for every feature, largest PSI first."""
+    rows = []
+    for f in case.columns:
+        r = drift_metrics(case, f)
+        rows.append({"feature": f, "psi": r["psi"], "test": r["test"], "statistic": r["statistic"],
+                     "p_value": r["p_value"], "null_offline": r["null_offline"],
+                     "null_production": r["null_production"]})
+    return pd.DataFrame(rows).sort_values("psi", ascending=False).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ time window
+def weeks(case: Case) -> list[pd.Timestamp]:
+    """Week starts (Mondays) spanning production, plus the end of the last week."""
+    key = "weeks"
+    if key not in case._cache:
+        ts = case.production[case.timestamp]
+        first = ts.min().to_period("W-SUN").start_time
+        last = ts.max().to_period("W-SUN").start_time + pd.Timedelta(days=7)
+        case._cache[key] = list(pd.date_range(first, last, freq="7D"))
+    return case._cache[key]
+
+
+def _weekly_all(case: Case) -> pd.DataFrame:
+    if "weekly" not in case._cache:
+        case._cache["weekly"] = gap.weekly(case)
+    return case._cache["weekly"]
+
+
+def window_metrics(case: Case, start, end) -> dict:
+    """Production metrics for rows scored in ``[start, end)``: rows, known-label share, ROC AUC with
+    its interval, precision, recall and cost at the team's threshold, positive rate, mean score."""
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    if end <= start:
+        raise ValueError(f"the window's end {end.date()} must be after its start {start.date()}")
+    key = "window_arrays"
+    if key not in case._cache:
+        p = case.production
+        case._cache[key] = (p[case.timestamp].to_numpy(), p[case.label].to_numpy(float), p[case.score].to_numpy(float))
+    ts, y, s = case._cache[key]
+    m = (ts >= start.to_datetime64()) & (ts < end.to_datetime64())
+    yw, sw = y[m], s[m]
+    known = ~np.isnan(yw)
+    a, lo, hi, n = metrics.auc_ci(yw, sw)
+    r = metrics.rates(metrics.confusion(yw, sw, case.threshold), cost_fp=case.cost_fp, cost_fn=case.cost_fn)
+    table = _weekly_all(case)
+    sel = table[(table["week"] >= start) & (table["week"] < end)]
+    return {"start": start, "end": end, "rows": int(m.sum()), "known": int(known.sum()),
+            "known_share": float(known.mean()) if m.any() else float("nan"),
+            "auc": a, "auc_low": lo, "auc_high": hi, "precision": r["precision"], "recall": r["recall"],
+            "cost": r["cost"], "positive_rate": float(np.nanmean(yw)) if known.any() else float("nan"),
+            "mean_score": float(sw.mean()) if m.any() else float("nan"), "weekly": sel}
+
+
+def window_figure(case: Case, start, end, result: dict | None = None):
+    """The weekly gap figure restricted to ``[start, end)``, with the window's totals in the title."""
+    r = window_metrics(case, start, end) if result is None else result
+    fig = gap.gap_figure(case, table=r["weekly"], margins=dict(left=0.08, right=0.98, bottom=0.12, top=0.86,
+                                                               hspace=0.32))
+    fig.suptitle(f"{r['start'].date()} to {(r['end'] - pd.Timedelta(days=1)).date()}: {r['rows']:,} rows, "
+                 f"{style.pct(r['known_share'])} labelled; AUC {r['auc']:.3f} [{r['auc_low']:.3f}, "
+                 f"{r['auc_high']:.3f}], precision {style.pct(r['precision'])}, recall {style.pct(r['recall'])}")
+    return fig
+
+
+# ------------------------------------------------------------------------------ widgets
+def render(fig) -> bytes:
+    """The PNG a notebook would show for ``fig`` (what an update costs on screen)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _panel(controls, draw):
+    """A VBox of ``controls`` over an output area redrawn by ``draw(**values)``; ``.update`` redraws."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    out = w.Output()
+
+    def update(*_args, **values):
+        current = {c.description_key: c.value for c in controls}
+        current.update(values)
+        fig, text = draw(**current)
+        with out:
+            out.clear_output(wait=True)
+            if text:
+                display(w.HTML(text))
+            display(fig)
+        return fig
+
+    for c in controls:
+        c.observe(lambda change: update(), names="value")
+    box = w.VBox([w.HBox(controls), out])
+    box.update = update
+    update()
+    return box
+
+
+def _control(widget, key):
+    widget.description_key = key
+    return widget
+
+
+def threshold_explorer(case: Case):
+    """A threshold slider over the confusion matrices, precision/recall and expected cost."""
+    import ipywidgets as w
+    _threshold_tables(case)
+    slider = _control(w.FloatSlider(value=case.threshold, min=0.0, max=1.0, step=0.01, description="threshold",
+                                    continuous_update=False, readout_format=".2f",
+                                    layout=w.Layout(width="520px")), "threshold")
+
+    def draw(threshold):
+        r = threshold_metrics(case, threshold)
+        p = r["production"]
+        text = (f"<b>threshold {threshold:.2f}</b> — production (known labels): precision "
+                f"{style.pct(p['precision'])}, recall {style.pct(p['recall'])}, flagged "
+                f"{style.pct(p['flagged_share'])}, cost {style.money(p['cost'], case.currency)}")
+        return threshold_figure(case, threshold, r), text
+    return _panel([slider], draw)
+
+
+def slice_explorer(case: Case, *, bins: int = 4):
+    """Pick a column: per-segment ROC AUC with 95% intervals, offline test vs production."""
+    import ipywidgets as w
+    cols = case.columns
+    pick = _control(w.Dropdown(options=cols, value=cols[0], description="column"), "column")
+
+    def draw(column):
+        t = slice_metrics(case, column, bins=bins)
+        return slice_figure(case, column, t), None
+    return _panel([pick], draw)
+
+
+def drift_explorer(case: Case):
+    """Pick a feature: offline vs production distributions with PSI and a drift test."""
+    import ipywidgets as w
+    overview = drift_overview(case)  # also fills the cache for every feature
+    opts = [(f"{f} (PSI {p:.2f})", f) for f, p in zip(overview["feature"], overview["psi"])]
+    pick = _control(w.Dropdown(options=opts, value=opts[0][1], description="feature",
+                               layout=w.Layout(width="420px")), "feature")
+
+    def draw(feature):
+        return drift_figure(case, feature), None
+    return _panel([pick], draw)
+
+
+def time_window_explorer(case: Case):
+    """A range of production weeks: weekly metrics and the window's totals."""
+    import ipywidgets as w
+    wk = weeks(case)
+    _weekly_all(case)
+    opts = [(str(d.date()), d) for d in wk]
+    rng = _control(w.SelectionRangeSlider(options=opts, index=(0, len(opts) - 1), description="weeks",
+                                          continuous_update=False, layout=w.Layout(width="640px")), "window")
+
+    def draw(window):
+        start, end = window
+        if end <= start:
+            end = start + pd.Timedelta(days=7)
+        return window_figure(case, start, end), None
+    return _panel([rng], draw)
+
+
+# ------------------------------------------------------------------------------ helpers
+def _check_column(case: Case, column: str) -> None:
+    if column not in case.columns:
+        raise ValueError(f"unknown column {column!r}; choose one of: {', '.join(case.columns)}")
+
+
+def _label(case: Case, column: str) -> str:
+    u = case.unit(column)
+    return f"{column} ({u})" if u else column

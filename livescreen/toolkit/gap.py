@@ -1,0 +1,95 @@
+"""The online/offline gap: the production metric week by week against the offline level.
+
+Each week shows the production ROC AUC with a Hanley-McNeil 95% band, the share of its rows whose
+label is known, and is shaded while its labels are not yet mature (scored less than the label lag
+before the export). A second panel puts the observed positive rate beside the mean score.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import metrics, style
+from .case import Case
+
+MATURE_SHARE = 0.9  # a week whose known-label share is below this is shaded as immature
+
+
+def weekly(case: Case, *, start=None, end=None) -> pd.DataFrame:
+    """Per production week: rows, known-label share, AUC with its band, positive rate, mean score.
+
+    ``start``/``end`` (anything ``pd.Timestamp`` accepts) restrict the production window.
+    """
+    prod = window(case, start=start, end=end)
+    week = prod[case.timestamp].dt.to_period("W-SUN").dt.start_time
+    lag_cut = case.export_time - pd.Timedelta(days=case.label_lag_days)
+    rows = []
+    for wk, g in prod.groupby(week, sort=True):
+        y = g[case.label].to_numpy(float)
+        s = g[case.score].to_numpy(float)
+        known = ~np.isnan(y)
+        a, lo, hi, n = metrics.auc_ci(y, s)
+        share = known.mean() if len(g) else float("nan")
+        week_end = wk + pd.Timedelta(days=7)
+        rows.append({"week": wk, "rows": len(g), "known": int(known.sum()), "known_share": share,
+                     "auc": a, "auc_low": lo, "auc_high": hi,
+                     "positive_rate": float(np.nanmean(y)) if known.any() else float("nan"),
+                     "mean_score": float(s.mean()),
+                     "mature": bool(share >= MATURE_SHARE and week_end <= lag_cut + pd.Timedelta(days=1))})
+    return pd.DataFrame(rows)
+
+
+def window(case: Case, *, start=None, end=None) -> pd.DataFrame:
+    """Production rows with ``start <= timestamp < end`` (either bound optional)."""
+    prod = case.production
+    mask = np.ones(len(prod), bool)
+    ts = prod[case.timestamp]
+    if start is not None:
+        mask &= (ts >= pd.Timestamp(start)).to_numpy()
+    if end is not None:
+        mask &= (ts < pd.Timestamp(end)).to_numpy()
+    return prod[mask]
+
+
+def offline_level(case: Case) -> dict:
+    """The offline ROC AUC on the team's test rows with its 95% interval."""
+    a, lo, hi, n = metrics.auc_ci(case.test[case.label], case.test[case.score])
+    return {"auc": a, "low": lo, "high": hi, "rows": n,
+            "positive_rate": float(case.test[case.label].mean()),
+            "mean_score": float(case.test[case.score].mean())}
+
+
+def gap_figure(case: Case, *, start=None, end=None, table: pd.DataFrame | None = None,
+               margins: dict | None = None):
+    """Weekly production AUC (with band) vs the offline level; label maturity shaded and plotted."""
+    table = weekly(case, start=start, end=end) if table is None else table
+    off = offline_level(case)
+    with style.context():
+        fig, (ax, ax2) = style.new_figure(nrows=2, width=11, height=7.2, sharex=True,
+                                          gridspec_kw={"height_ratios": [3, 2]}, margins=margins)
+        if len(table):
+            x = table["week"] + pd.Timedelta(days=3.5)
+            for a in (ax, ax2):
+                for wk, mature in zip(table["week"], table["mature"]):
+                    if not mature:
+                        a.axvspan(wk, wk + pd.Timedelta(days=7), color=style.SHADE, zorder=0, lw=0)
+            ax.axhspan(off["low"], off["high"], color=style.OFFLINE, alpha=0.15, lw=0)
+            ax.axhline(off["auc"], color=style.OFFLINE, ls="--",
+                       label=f"offline test AUC {off['auc']:.3f}")
+            ax.fill_between(x, table["auc_low"], table["auc_high"], color=style.PRODUCTION, alpha=0.25,
+                            lw=0, label="95% band (Hanley-McNeil)")
+            ax.plot(x, table["auc"], marker="o", color=style.PRODUCTION, label="production AUC (known labels)")
+            ax.set_ylim(max(0.0, min(0.45, np.nanmin(table["auc_low"].to_numpy(float), initial=1) - 0.05)), 1.0)
+            ax2.bar(x, table["known_share"], width=5, color=style.NEUTRAL, alpha=0.6,
+                    label="share of rows with a known label")
+            ax2.plot(x, table["positive_rate"], marker="o", color=style.BAD, label="observed positive rate")
+            ax2.plot(x, table["mean_score"], marker="s", color=style.PRODUCTION, label="mean score")
+            ax2.axhline(off["positive_rate"], color=style.OFFLINE, ls=":", label="offline positive rate")
+        ax.set(title="Production ROC AUC by week vs the offline level (grey: labels not yet mature)",
+               ylabel="ROC AUC")
+        ax.legend(loc="lower left", ncols=2)
+        ax2.set(title="Label maturity, positive rate and mean score by week", ylabel="share of rows",
+                xlabel="week of scoring (production)", ylim=(0, 1.05))
+        ax2.legend(loc="upper right", ncols=2, fontsize=10)
+        fig.autofmt_xdate()
+    return fig

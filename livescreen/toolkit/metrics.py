@@ -1,0 +1,150 @@
+"""The measures every view shares: AUC with its confidence interval, confusion counts, costs.
+
+Plain NumPy on arrays; the views and explorers call these and precompute what they can.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+Z95 = 1.959964
+
+
+def clean(y, s):
+    """Labels and scores with rows lacking either removed; labels as int."""
+    y = np.asarray(y, dtype=float)
+    s = np.asarray(s, dtype=float)
+    ok = ~(np.isnan(y) | np.isnan(s))
+    return y[ok].astype(int), s[ok]
+
+
+def auc(y, s) -> float:
+    """ROC AUC, or NaN when a class is missing."""
+    y, s = clean(y, s)
+    if y.size == 0 or y.min() == y.max():
+        return float("nan")
+    return float(roc_auc_score(y, s))
+
+
+def pr_auc(y, s) -> float:
+    """Average precision (area under the precision-recall curve), NaN without positives."""
+    y, s = clean(y, s)
+    if y.size == 0 or y.max() == 0:
+        return float("nan")
+    return float(average_precision_score(y, s))
+
+
+def auc_se(a: float, n_pos: int, n_neg: int) -> float:
+    """Hanley & McNeil (1982) standard error of an AUC."""
+    if not np.isfinite(a) or n_pos < 1 or n_neg < 1:
+        return float("nan")
+    q1 = a / (2 - a)
+    q2 = 2 * a * a / (1 + a)
+    var = (a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / (n_pos * n_neg)
+    return float(np.sqrt(max(var, 0.0)))
+
+
+def auc_ci(y, s, *, z: float = Z95) -> tuple[float, float, float, int]:
+    """(AUC, lower, upper, rows) with a Hanley-McNeil 95% interval."""
+    y, s = clean(y, s)
+    a = auc(y, s)
+    n_pos = int(y.sum())
+    se = auc_se(a, n_pos, y.size - n_pos)
+    if not np.isfinite(se):
+        return a, float("nan"), float("nan"), int(y.size)
+    return a, max(0.0, a - z * se), min(1.0, a + z * se), int(y.size)
+
+
+def wilson(k, n, *, z: float = Z95) -> tuple[float, float]:
+    """Wilson 95% interval of a proportion k/n (NaN when n is 0)."""
+    k = np.asarray(k, float)
+    n = np.asarray(n, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        den = 1 + z * z / n
+        mid = (p + z * z / (2 * n)) / den
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    lo, hi = mid - half, mid + half
+    if lo.ndim == 0:
+        return float(lo), float(hi)
+    return lo, hi
+
+
+def confusion(y, s, threshold: float) -> dict:
+    """Confusion counts at ``threshold`` (score >= threshold is a positive decision)."""
+    y, s = clean(y, s)
+    pred = s >= threshold
+    tp = int(np.sum(pred & (y == 1)))
+    fp = int(np.sum(pred & (y == 0)))
+    fn = int(np.sum(~pred & (y == 1)))
+    tn = int(y.size - tp - fp - fn)
+    return {"tn": tn, "fp": fp, "fn": fn, "tp": tp}
+
+
+def rates(counts: dict, *, cost_fp: float, cost_fn: float) -> dict:
+    """Precision, recall, flag rate and business cost from confusion counts."""
+    tp, fp, fn, tn = counts["tp"], counts["fp"], counts["fn"], counts["tn"]
+    n = tp + fp + fn + tn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = tp / (tp + fp) if tp + fp else float("nan")
+        recall = tp / (tp + fn) if tp + fn else float("nan")
+    cost = fp * cost_fp + fn * cost_fn
+    return {**counts, "rows": n, "precision": float(precision), "recall": float(recall),
+            "flagged_share": (tp + fp) / n if n else float("nan"),
+            "cost": float(cost), "cost_per_row": cost / n if n else float("nan")}
+
+
+class ThresholdTable:
+    """Confusion counts at any threshold in O(log n), from scores sorted once."""
+
+    def __init__(self, y, s):
+        y, s = clean(y, s)
+        order = np.argsort(s, kind="stable")
+        self.s = s[order]
+        self.cum_pos = np.concatenate([[0], np.cumsum(y[order])])
+        self.n = y.size
+        self.n_pos = int(y.sum())
+
+    def counts(self, threshold: float) -> dict:
+        k = int(np.searchsorted(self.s, threshold, side="left"))  # rows below the threshold
+        fn = int(self.cum_pos[k])
+        tn = k - fn
+        tp = self.n_pos - fn
+        fp = self.n - k - tp
+        return {"tn": tn, "fp": fp, "fn": fn, "tp": tp}
+
+    def cost_curve(self, cost_fp: float, cost_fn: float, grid=None):
+        """(thresholds, cost) over a grid of thresholds."""
+        grid = np.linspace(0, 1, 201) if grid is None else np.asarray(grid)
+        k = np.searchsorted(self.s, grid, side="left")
+        fn = self.cum_pos[k]
+        fp = (self.n - k) - (self.n_pos - fn)
+        return grid, fp * cost_fp + fn * cost_fn
+
+
+def best_threshold(y, s, *, cost_fp: float, cost_fn: float) -> float:
+    """The threshold (on a 0.005 grid) with the lowest total cost on these rows."""
+    grid, cost = ThresholdTable(y, s).cost_curve(cost_fp, cost_fn)
+    return float(grid[int(np.argmin(cost))])
+
+
+def ks_test(a, b) -> tuple[float, float]:
+    """Two-sample Kolmogorov-Smirnov statistic and p-value, ignoring missing values."""
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if a.size == 0 or b.size == 0:
+        return float("nan"), float("nan")
+    r = stats.ks_2samp(a, b)
+    return float(r.statistic), float(r.pvalue)
+
+
+def chi2_test(counts_a, counts_b) -> tuple[float, float]:
+    """Chi-square test of homogeneity of two count vectors over the same levels."""
+    table = np.vstack([np.asarray(counts_a, float), np.asarray(counts_b, float)])
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
+        return 0.0, 1.0
+    chi2, p, _, _ = stats.chi2_contingency(table, correction=False)
+    return float(chi2), float(p)
