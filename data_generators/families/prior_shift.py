@@ -1,0 +1,102 @@
+"""Prior (label) shift: the share of positives rises in production; what positives look like does not.
+
+What is planted
+---------------
+Production rows are drawn so that P(y) rises from the offline prevalence ``p0`` to ``p1`` with
+``logit(p1) = logit(p0) + strength`` (default +1.0: 0.20 -> 0.40), while P(x|y) stays exactly the
+offline one: a pool of rows is drawn from the offline world (same inputs, same labelling law) and
+positives and negatives are kept in the new proportions. No column is the cause; every input
+drifts a little, in proportion to how much it separates the classes.
+
+Symptom
+-------
+The team's scores stay far below what production turns out to be: on matured production rows the
+observed positive rate is well above the mean score (catalogue: mean score 0.28 vs true rate
+0.50), the predicted-positive rate barely moves while recall falls. Ranking (AUC) is nearly
+unchanged. ``symptom`` = observed positive rate - mean model score on labelled production rows.
+
+Reference experiment
+--------------------
+Re-estimate the prior from the matured production labels and prior-correct every score,
+``s' = s a / (s a + (1 - s) b)`` with ``a = p1/p0`` and ``b = (1-p1)/(1-p0)`` (``p0`` the training
+rate): the corrected scores match the observed rate, so a change of the class prior alone explains
+the gap. ``reference`` returns |observed rate - mean corrected score|. Retraining without any decoy
+column leaves the gap. (A label-free estimate of ``p1``, the EM procedure of Saerens, Latinne &
+Decaestecker 2002, lands near it too but inherits the boosted model's calibration error.)
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, logit
+
+from ..evaluation import evaluate
+from .base import Family
+
+
+def prior_correct(score, p0: float, p1: float) -> np.ndarray:
+    """Bayes prior correction of probabilities calibrated at prevalence ``p0`` to prevalence ``p1``."""
+    s = np.clip(np.asarray(score, float), 1e-9, 1 - 1e-9)
+    a, b = p1 / p0, (1 - p1) / (1 - p0)
+    return s * a / (s * a + (1 - s) * b)
+
+
+class PriorShift(Family):
+    name = "prior_shift"
+    effect = 0.163
+    strength = 1.0  # rise of the log-odds of the prior
+    symptom_label = "observed positive rate - mean score (labelled production rows)"
+    min_symptom = 0.05
+    resolve_fraction = 0.3
+    reference_label = "prior-correct the scores to the production prior; |observed rate - mean corrected score|"
+
+    def choose(self, world):
+        self.culprit_keys = []
+
+    def inputs(self, world):
+        world.calibrate_intercept()  # the offline labelling law, needed to label the pool
+        p0 = world.prevalence["offline"]
+        p1 = float(expit(logit(p0) + self.strength))
+        world.prevalence["production"] = p1
+        n = world.n["production"]
+        n_pos = int(world.rng.binomial(n, p1))
+        k = int(np.ceil(1.3 * max(p1 / p0, (1 - p1) / (1 - p0)))) + 1
+        m = k * n
+        pool = {}
+        for key, col in world.columns.items():
+            if col.planted:
+                continue
+            if col.kind == "numeric":
+                pool[key] = world.rng.standard_normal(m)
+            else:
+                w = np.asarray(col.spec.get("weights", [1.0] * len(col.levels)), float)
+                pool[key] = world.rng.choice(len(w), size=m, p=w / w.sum())
+        total = np.full(m, world.intercept)
+        for key, col in world.columns.items():
+            if not col.planted:
+                total += col.effect * pool[key] if col.kind == "numeric" else col.effect[pool[key]]
+        y = world.rng.random(m) < expit(total)
+        pos = world.rng.permutation(np.flatnonzero(y))[:n_pos]
+        neg = world.rng.permutation(np.flatnonzero(~y))[: n - pos.size]
+        rows = world.rng.permutation(np.concatenate([pos, neg]))
+        for key, v in pool.items():
+            world.z["production"][key] = v[rows]
+        self.y_production = y[rows]
+
+    def labels(self, world):
+        # the labels were drawn with the pool; pin them (the labelling law is the offline one)
+        world.extra_logit["production"] = np.where(self.y_production, 1e4, -1e4)
+
+    # -- measurement --------------------------------------------------------------------
+    def symptom(self, ev):
+        lab = ev.labelled
+        return float(lab[ev.label].mean() - lab["score"].mean())
+
+    def reference(self, variant):
+        ev = evaluate(variant)
+        s = variant.schema
+        off = variant.offline
+        p0 = float(off.loc[off[s["split"]] == "train", s["label"]].mean())
+        lab = ev.labelled
+        p1 = float(lab[ev.label].mean())
+        corrected = prior_correct(lab["score"].to_numpy(), p0, p1)
+        return abs(float(lab[ev.label].mean() - corrected.mean()))
