@@ -690,17 +690,19 @@ def matured_labels_only(case: Case, *, maturity_days: float | None = None) -> Ex
     return ExperimentResult("matured_labels_only", {}, f, "gap_closes" if closes else "gap_stays", {}, summary, plot)
 
 
-def _em_prior(scores: np.ndarray, p0: float, *, iters: int = 100) -> float:
-    """Saerens et al. (2002): the positive rate that makes prior-corrected scores self-consistent."""
-    s = np.clip(scores[~np.isnan(scores)], 1e-6, 1 - 1e-6)
-    p = p0
-    for _ in range(iters):
-        post = _prior_correct(s, p0, p)
-        new = float(post.mean())
-        if abs(new - p) < 1e-7:
-            break
-        p = new
-    return p
+def _pacc_prior(case: Case) -> float:
+    """Production positive rate by probabilistic adjusted classify-and-count (Bella et al., 2010).
+
+    Uses the team's offline test rows: mean score among positives (m1) and negatives (m0); with
+    P(x|y) unchanged, production's mean score is m0 + p (m1 - m0). Unlike EM on the scores, it
+    does not need the scores to be calibrated.
+    """
+    y, s = metrics.clean(case.test[case.label], case.test[case.score])
+    m1, m0 = s[y == 1].mean(), s[y == 0].mean()
+    mean = float(np.nanmean(case.production[case.score].to_numpy(float)))
+    if not m1 > m0:
+        return float(y.mean())
+    return float(np.clip((mean - m0) / (m1 - m0), 0.001, 0.999))
 
 
 def _prior_correct(s, p0: float, p1: float):
@@ -710,14 +712,15 @@ def _prior_correct(s, p0: float, p1: float):
 
 
 def reweight_for_prior(case: Case) -> ExperimentResult:
-    """Estimate production's positive rate from the scores (EM) and prior-correct them.
+    """Estimate production's positive rate from the scores and prior-correct them.
+
+    The rate comes from adjusted classify-and-count on the scores (no production labels needed).
 
     The gap here is |observed positive rate - mean score| on labelled production rows; it closes
     when a gap of at least 0.02 drops to at most half.
     """
     p0 = float(case.train[case.label].mean())
-    prod_s = case.production[case.score].to_numpy(float)
-    p1 = _em_prior(prod_s, p0)
+    p1 = _pacc_prior(case)
     lab = case.labelled
     y, s = lab[case.label].to_numpy(float), lab[case.score].to_numpy(float)
     corrected = _prior_correct(np.clip(s, 1e-6, 1 - 1e-6), p0, p1)

@@ -1,0 +1,154 @@
+"""The brief, the team's offline report, the gap view and the explorers' compute functions."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from livescreen.toolkit import explorers, gap, metrics, report, style
+
+
+def _titled(fig: Figure) -> None:
+    """Every axes with a title and both axis labels; the figure renders to PNG."""
+    axes = [ax for ax in fig.axes if ax.has_data() or ax.images]
+    assert axes
+    for ax in axes:
+        assert ax.get_title(), "every panel has a title"
+        shared = ax.get_shared_x_axes().get_siblings(ax)
+        assert any(o.get_xlabel() for o in shared) and ax.get_ylabel(), f"labelled axes on {ax.get_title()!r}"
+    assert explorers.render(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_brief_names_decision_threshold_costs_and_both_levels(cases):
+    """Does the brief state the decision, threshold, both costs in money, offline and production figures?"""
+    case = cases["saas_churn"]
+    text = report.brief_markdown(case)
+    b = case.brief
+    assert b["decision"] in text
+    assert f"{case.threshold:g}" in text
+    assert style.money(case.cost_fp, case.currency) in text and style.money(case.cost_fn, case.currency) in text
+    h = report.headline(case)
+    assert f"{h['offline_auc']:.3f}" in text and f"{h['production_auc']:.3f}" in text
+    html = report.brief_html(case)
+    assert "<h3>" in html and "<li>" in html
+
+
+def test_offline_report_figures(cases):
+    """Do the confusion matrix, ROC/PR curves and importance chart render with titles and labels?"""
+    case = cases["saas_churn"]
+    r = report.offline_report(case)
+    for key in ("confusion", "curves", "importance"):
+        _titled(r[key])
+    assert 0.5 < r["numbers"]["roc_auc"] <= 1
+    counts = metrics.confusion(case.test[case.label], case.test[case.score], case.threshold)
+    assert sum(counts.values()) == len(case.test)
+
+
+def test_importance_is_the_teams(cases):
+    """Is the importance table one row per model feature, computed on the team's refit recipe?"""
+    case = cases["saas_churn"]
+    imp = report.feature_importance(case)
+    assert sorted(imp["feature"]) == sorted(case.features)
+    assert imp["importance"].is_monotonic_decreasing
+
+
+def test_gap_weekly_and_figure(cases):
+    """Does the weekly table cover production, with maturity flags, and the gap figure render?"""
+    case = cases["saas_churn"]
+    table = gap.weekly(case)
+    assert table["rows"].sum() == len(case.production)
+    assert table["known_share"].between(0, 1).all()
+    assert not table["mature"].iloc[-1], "the last week's labels are not mature yet"
+    ok = table["auc"].notna()
+    assert (table.loc[ok, "auc_low"] <= table.loc[ok, "auc"]).all()
+    assert (table.loc[ok, "auc"] <= table.loc[ok, "auc_high"]).all()
+    _titled(gap.gap_figure(case))
+
+
+def test_threshold_metrics_match_direct_count(cases):
+    """Do the precomputed threshold counts equal a direct count at several thresholds?"""
+    case = cases["saas_churn"]
+    for thr in (0.0, 0.13, case.threshold, 0.77, 1.0):
+        r = explorers.threshold_metrics(case, thr)
+        direct = metrics.confusion(case.labelled[case.label], case.labelled[case.score], thr)
+        assert {k: r["production"][k] for k in direct} == direct
+        assert r["production"]["cost"] == direct["fp"] * case.cost_fp + direct["fn"] * case.cost_fn
+    lo, hi = explorers.threshold_metrics(case, 0.1), explorers.threshold_metrics(case, 0.9)
+    assert lo["offline test"]["recall"] >= hi["offline test"]["recall"]
+    _titled(explorers.threshold_figure(case, 0.3))
+
+
+@pytest.mark.parametrize("kind", ["categorical", "numeric"])
+def test_slice_metrics(cases, kind):
+    """Does the slice table give every segment, offline and production, with intervals around the AUC?"""
+    case = cases["telecom_churn"]
+    column = case.categorical[0] if kind == "categorical" else case.numeric[0]
+    t = explorers.slice_metrics(case, column)
+    assert set(t["where"]) == {"offline test", "production"}
+    assert t.loc[t["where"] == "production", "rows"].sum() == len(case.labelled)
+    ok = t["auc"].notna()
+    assert ((t.loc[ok, "auc_low"] <= t.loc[ok, "auc"]) & (t.loc[ok, "auc"] <= t.loc[ok, "auc_high"])).all()
+    if kind == "numeric":
+        assert t["segment"].nunique() >= 3, "numeric columns are cut into quantile bins"
+    _titled(explorers.slice_figure(case, column))
+
+
+def test_drift_metrics(cases):
+    """Does the drift view give PSI and KS for numeric, chi-square for categorical features?"""
+    case = cases["saas_churn"]
+    num = explorers.drift_metrics(case, case.numeric[0])
+    assert num["test"] == "Kolmogorov-Smirnov" and 0 <= num["statistic"] <= 1 and num["psi"] >= 0
+    assert np.isclose(num["offline_share"].sum(), 1)
+    cat = explorers.drift_metrics(case, case.categorical[0])
+    assert cat["test"] == "chi-square" and 0 <= cat["p_value"] <= 1
+    overview = explorers.drift_overview(case)
+    assert overview["psi"].is_monotonic_decreasing and len(overview) == len(case.columns)
+    _titled(explorers.drift_figure(case, case.numeric[0]))
+    _titled(explorers.drift_figure(case, case.categorical[0]))
+    with pytest.raises(ValueError, match="unknown column"):
+        explorers.drift_metrics(case, "no_such_column")
+
+
+def test_window_metrics(cases):
+    """Does a narrower production window count only its rows, and the full window all of them?"""
+    case = cases["saas_churn"]
+    wk = explorers.weeks(case)
+    full = explorers.window_metrics(case, wk[0], wk[-1])
+    assert full["rows"] == len(case.production)
+    part = explorers.window_metrics(case, wk[1], wk[3])
+    ts = case.production[case.timestamp]
+    assert part["rows"] == int(((ts >= wk[1]) & (ts < wk[3])).sum())
+    assert len(part["weekly"]) == 2
+    _titled(explorers.window_figure(case, wk[0], wk[-1]))
+    with pytest.raises(ValueError, match="after its start"):
+        explorers.window_metrics(case, wk[3], wk[1])
+
+
+def test_explorer_widgets_update(cases):
+    """Does each explorer build as one widget whose update redraws for a new value?"""
+    case = cases["saas_churn"]
+    w = explorers.threshold_explorer(case)
+    assert isinstance(w.update(threshold=0.2), Figure)
+    w = explorers.slice_explorer(case)
+    assert isinstance(w.update(column=case.categorical[0]), Figure)
+    w = explorers.drift_explorer(case)
+    assert isinstance(w.update(feature=case.numeric[0]), Figure)
+    w = explorers.time_window_explorer(case)
+    wk = explorers.weeks(case)
+    assert isinstance(w.update(window=(wk[1], wk[4])), Figure)
+
+
+def test_auc_interval_covers_and_shrinks():
+    """Does the Hanley-McNeil interval contain the AUC and shrink with more rows?"""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 4000)
+    s = y * 0.8 + rng.normal(0, 1, 4000)
+    a, lo, hi, n = metrics.auc_ci(y, s)
+    a2, lo2, hi2, _ = metrics.auc_ci(y[:400], s[:400])
+    assert lo < a < hi and (hi - lo) < (hi2 - lo2)
+
+
+def test_palette_is_okabe_ito():
+    """Is the palette the Okabe-Ito set?"""
+    assert set(style.PALETTE) <= set(style.OKABE_ITO.values()) and len(style.PALETTE) == 8
