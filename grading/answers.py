@@ -109,10 +109,8 @@ def experiment_for(family: str, truth: dict, *, schema: dict | None = None) -> d
     elif etype == "segment_metrics":
         seg = truth.get("segment") or {}
         exp["column"] = next(iter(seg), culprits[0] if culprits else None)
-    elif etype in ("compare_profiles_before_after",):
-        exp["date"] = truth.get("onset")
-    elif etype == "retrain_on_recent" and truth.get("onset"):
-        exp["since"] = truth["onset"]
+    elif etype == "compare_profiles_before_after" and truth.get("onset"):
+        exp["onset"] = str(truth["onset"])[:10]
     elif etype in ("domain_classifier", "served_vs_recomputed") and culprits:
         exp["columns"] = list(culprits)
     return exp
@@ -122,7 +120,7 @@ def reference_card(truth: dict, *, brief: dict | None = None) -> dict:
     """The full-marks card for a variant's truth."""
     fam = truth["family"]
     hyp = {"family": fam, "columns": list(truth.get("culprits") or []),
-           "segment": truth.get("segment"), "onset": truth.get("onset")}
+           "segment": truth.get("segment"), "onset": str(truth["onset"])[:10] if truth.get("onset") else None}
     yes, no = _EXPECT[fam]
     cost = ""
     if brief:

@@ -73,6 +73,7 @@ believe, what would show it, and what you would do next.
         _code("setup", """
 %matplotlib inline
 from livescreen.toolkit import notebook as ls
+from livescreen.toolkit.notebook import blank_card
 case = ls.start(".")
 """),
         _md("brief_head", f"""
@@ -144,8 +145,12 @@ later never replaces your first card.
 
 
 def write_source(scenario, *, root: Path = REPO, hidden_tests=None) -> Path:
-    """Write ``solutions/<scenario>/<scenario>.ipynb`` under ``root``."""
+    """Write ``solutions/<scenario>/<scenario>.ipynb`` under ``root``, with the grading side's
+    hidden grade cells (one per autograded rubric item) unless ``hidden_tests`` is given."""
     sc = load_scenario(scenario)
+    if hidden_tests is None:
+        from grading.cells import hidden_test_cells
+        hidden_tests = hidden_test_cells(sc.name)
     path = Path(root) / "solutions" / sc.name / f"{sc.name}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(source_notebook(sc, hidden_tests=hidden_tests), path)

@@ -14,14 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import gap, report
-from .card import CardError, card_form, check_card, commit_card, committed_card
+from .card import CardError, card_form, check_card, commit_card, committed_card, empty_card
 from .case import Case, open_case
 from .experiments import ExperimentResult, run_experiment
 from .explorers import drift_explorer, slice_explorer, threshold_explorer, time_window_explorer
 
 __all__ = ["start", "show_brief", "offline_report", "online_offline_gap", "threshold_explorer",
            "slice_explorer", "drift_explorer", "time_window_explorer", "card_form", "commit",
-           "check_complete", "run_first_experiment", "run"]
+           "check_complete", "run_first_experiment", "run", "blank_card"]
 
 _CURRENT: list[Case] = []
 
@@ -36,11 +36,34 @@ def _display(*objs):
     display(*objs)
 
 
+SESSION_FILE = Path(".livescreen") / "session.json"
+
+
 def start(path=".") -> Case:
-    """Open the candidate folder at ``path`` (this notebook's folder by default)."""
+    """Open the candidate folder at ``path`` (this notebook's folder by default).
+
+    The first run notes when the session started (``.livescreen/session.json``), so the
+    scorecard can tell how long the first card took; warnings are silenced for the shared screen.
+    """
+    import json
+    import warnings
+    from datetime import datetime, timezone
+    warnings.filterwarnings("ignore")
     case = open_case(path)
     _CURRENT[:] = [case]
+    marker = Path(path) / SESSION_FILE
+    if not marker.exists():
+        try:
+            marker.parent.mkdir(exist_ok=True)
+            marker.write_text(json.dumps({"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}))
+        except OSError:
+            pass  # a read-only folder: nothing to note
     return case
+
+
+def blank_card() -> dict:
+    """An unfilled card: the plain-Python card cell starts from it."""
+    return empty_card()
 
 
 def show_brief(case: Case) -> None:
