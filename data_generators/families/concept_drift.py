@@ -1,0 +1,91 @@
+"""Concept drift: from a date in production, one input's effect on the label flips sign.
+
+What is planted
+---------------
+At an onset inside the production period (a midnight between 20% and 40% of the way through it),
+how the label depends on one numeric column (the culprit) reverses: its log-odds term
+``effect * z`` becomes ``-strength * effect * z`` (default ``strength`` 1: an exact flip). The
+inputs do not move at all: every column's distribution is the same before and after the onset, so
+input-drift detectors and a domain classifier see nothing; only P(y|x) changed.
+
+Symptom
+-------
+The team's model ranks post-onset rows much worse than its offline test rows, with no drift alarm
+on the culprit (catalogue: AUC 0.841 -> 0.621, domain-classifier AUC 0.50). ``symptom`` = offline
+test AUC - online AUC on the labelled production rows from the onset on.
+
+Reference experiment
+--------------------
+Retrain the team's recipe on recent labelled data: the first 60% (in time) of the labelled
+post-onset rows, and score the remaining 40%. The retrained model ranks them about as well as the
+team's model ranked its offline test rows. ``reference`` returns offline AUC - the retrained
+model's AUC on those held-out post-onset rows (0 when negative). Retraining without any decoy
+column leaves the gap.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..evaluation import auc, evaluate
+from .base import Family
+
+
+class ConceptDrift(Family):
+    name = "concept_drift"
+    effect = 0.192
+    strength = 1.0  # the culprit's new effect is -strength x its old one
+    jitter = 0.02  # post-onset AUC is steep in the flip size; a narrower band keeps seeds within +/-15%
+    symptom_label = "offline AUC - online AUC after the onset"
+    min_symptom = 0.05
+    resolve_fraction = 0.35
+    reference_label = ("retrain on the first 60% of labelled post-onset rows; offline AUC - its AUC "
+                       "on the later 40%")
+    params_allowed = ("strength", "culprits", "onset_range")
+    onset_range = (0.2, 0.4)  # where the onset falls, as a share of the production period
+    recent_share = 0.6
+
+    def choose(self, world):
+        key = self.pick(self.candidate_keys(world, min_abs_effect=0.3))
+        self.culprit_keys = [key]
+        self.key = key
+        lo, hi = self.params.get("onset_range", self.onset_range)
+        day = world.offline_days + int(np.floor(self.rng.uniform(lo, hi) * world.production_days))
+        self.onset_day = float(day)
+        ts = world.start + np.timedelta64(day, "D")
+        self.onset = str(np.datetime_as_string(ts, unit="s"))
+
+    def labels(self, world):
+        col = world.columns[self.key]
+        z = world.z["production"][self.key]
+        after = world.z["production"]["__t"] >= self.onset_day
+        world.extra_logit["production"] += -(1 + self.strength) * col.effect * z * after
+
+    # -- measurement --------------------------------------------------------------------
+    def _after(self, frame, timestamp: str) -> np.ndarray:
+        return (frame[timestamp] >= np.datetime64(self.onset)).to_numpy()
+
+    def symptom(self, ev):
+        lab = ev.labelled
+        post = lab[self._after(lab, ev.timestamp)]
+        return ev.offline_auc - auc(post[ev.label], post["score"])
+
+    def reference(self, variant):
+        ev = evaluate(variant)
+        s = variant.schema
+        prod = variant.production
+        post = prod[self._after(prod, s["timestamp"]) & prod[s["label"]].notna().to_numpy()]
+        post = post.sort_values(s["timestamp"], kind="stable")
+        cut = int(round(len(post) * self.recent_share))
+        retrained = evaluate(variant, train=post.iloc[:cut], test=post.iloc[cut:],
+                             production=post.iloc[:0], refit=True)
+        held = retrained.offline_test
+        return max(0.0, ev.offline_auc - auc(held[s["label"]], held["score"]))
+
+    def extra_checks(self, variant):
+        s = variant.schema
+        col = variant.truth.culprits[0]
+        prod = variant.production
+        after = self._after(prod, s["timestamp"])
+        from ..evaluation import psi
+        value = psi(prod.loc[~after, col], prod.loc[after, col])
+        return [("culprit_inputs_do_not_move", value, "PSI before vs after onset < 0.05", value < 0.05)]
