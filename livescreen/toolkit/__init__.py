@@ -1,7 +1,7 @@
 """The candidate toolkit: what the live-diagnosis notebook imports.
 
-Everything reads a candidate folder (data + schema) through ``open_case``; nothing here knows what
-was planted in it. Modules, one concept each:
+Everything reads a candidate folder (data + schema) through ``open_case``, and nothing else: the
+toolkit measures what the data shows. Modules, one concept each:
 
 | module | concept |
 |---|---|

@@ -16,7 +16,7 @@ FILES = {"offline": "offline.csv", "production": "production.csv", "recomputed":
 SCHEMA_FILE = "schema.json"
 METADATA_KEYS = ("schema", "categorical", "brief", "model", "columns")
 SCHEMA_KEYS = ("label", "score", "timestamp", "split", "id", "features")
-FIX = "write the candidate folder again (`livescreen generate SCENARIO --seed N --out DIR`)"
+FIX = "ask for a fresh copy of the candidate folder (or write it again with `livescreen generate`)"
 
 
 class CaseError(ValueError):

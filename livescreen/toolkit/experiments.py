@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from data_generators import model as team_model
-from data_generators.evaluation import psi as _psi
 
 from . import metrics, style
 from .case import Case
@@ -244,8 +243,8 @@ def _gap_result(case: Case, etype: str, *, offline_auc: float, online_auc: float
     return ExperimentResult(etype, {}, f, outcome, details or {}, summary, plot)
 
 
-def _random_split(n: int, test_size: float, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
+def _random_split(n: int, test_size: float, random_state: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(random_state)
     mask = np.zeros(n, bool)
     mask[rng.permutation(n)[: int(round(n * test_size))]] = True
     return mask
@@ -439,7 +438,7 @@ def domain_classifier(case: Case, *, columns=None) -> ExperimentResult:
         return frame.iloc[idx][cols]
     X = pd.concat([sample(case.offline), sample(case.production)], ignore_index=True)
     y = np.r_[np.zeros(min(len(case.offline), MAX_ROWS_DOMAIN)), np.ones(min(len(case.production), MAX_ROWS_DOMAIN))]
-    hold = _random_split(len(X), 0.5, seed=1)
+    hold = _random_split(len(X), 0.5, random_state=1)
     clf = HistGradientBoostingClassifier(max_iter=100, random_state=0, early_stopping=False,
                                          categorical_features="from_dtype")
     clf.fit(X[~hold], y[~hold])

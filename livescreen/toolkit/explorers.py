@@ -72,6 +72,49 @@ def threshold_figure(case: Case, threshold: float, result: dict | None = None):
     return fig
 
 
+def cost_curve_figure(case: Case, threshold: float):
+    """Expected cost per scored row against the threshold, offline test and production, with a marker."""
+    tables = _threshold_tables(case)
+    with style.context():
+        fig, ax = style.new_figure(width=7.5, height=3.8, margins=dict(left=0.12, right=0.97, bottom=0.16, top=0.88))
+        for name, colour in (("offline test", style.OFFLINE), ("production", style.PRODUCTION)):
+            t = tables[name]
+            grid, cost = t.cost_curve(case.cost_fp, case.cost_fn)
+            ax.plot(grid, cost / max(t.n, 1), color=colour, label=name)
+        ax.axvline(threshold, color=style.BAD, ls="--", label=f"threshold {threshold:.2f}")
+        ax.axvline(case.threshold, color=style.NEUTRAL, ls=":", label=f"team's {case.threshold:.2f}")
+        ax.set(title="Expected cost per scored row", xlabel="threshold (score)",
+               ylabel=f"cost per row ({case.currency})" if case.currency else "cost per row")
+        ax.legend(fontsize=10)
+    return fig
+
+
+def confusion_html(result: dict, *, threshold: float, currency: str = "") -> str:
+    """The confusion matrices of ``threshold_metrics`` side by side as HTML tables, with precision,
+    recall and cost (cheap to redraw on every slider move)."""
+    cells = []
+    for name, r in result.items():
+        n = max(r["rows"], 1)
+
+        def cell(k, label, bad):
+            colour = "#F5D5C0" if bad else "#D3E6F2"
+            return (f"<td style='background:{colour};padding:8px 14px;text-align:center'>{label}<br>"
+                    f"<b style='font-size:17px'>{r[k]:,}</b><br>({r[k] / n:.1%})</td>")
+        cells.append(
+            f"<div style='margin-right:28px'><div style='font-weight:bold;font-size:15px'>{name.capitalize()}"
+            f" (score ≥ {threshold:.2f} means act)</div>"
+            "<table style='border-collapse:collapse;font-size:14px;margin:6px 0'>"
+            "<tr><td></td><th style='padding:4px 10px'>act: no</th><th style='padding:4px 10px'>act: yes</th></tr>"
+            f"<tr><th style='padding:4px 10px'>outcome 0</th>{cell('tn', 'true negative', False)}{cell('fp', 'false positive', True)}</tr>"
+            f"<tr><th style='padding:4px 10px'>outcome 1</th>{cell('fn', 'false negative', True)}{cell('tp', 'true positive', False)}</tr>"
+            "</table>"
+            f"<div style='font-size:14px'>precision <b>{style.pct(r['precision'])}</b>, recall <b>{style.pct(r['recall'])}</b>, "
+            f"flagged {style.pct(r['flagged_share'])}<br>cost <b>{style.money(r['cost'], currency)}</b> "
+            f"({style.money(r['cost_per_row'], currency)} per row; {r['rows']:,} rows"
+            f"{' with a known label' if name == 'production' else ''})</div></div>")
+    return "<div style='display:flex;flex-wrap:wrap'>" + "".join(cells) + "</div>"
+
+
 # ------------------------------------------------------------------------------ slices
 def segments(case: Case, column: str, *, bins: int = 4) -> tuple[pd.Series, pd.Series]:
     """Segment labels of the offline test rows and of the labelled production rows for ``column``.
@@ -183,6 +226,46 @@ def slice_figure(case: Case, column: str, table: pd.DataFrame | None = None):
         ax2.set_xticks(x, names, rotation=20, ha="right")
         ax2.set(title="Rows per segment", xlabel=_label(case, column), ylabel="rows (production: known labels)")
     return fig
+
+
+def slice_auc_figure(case: Case, column: str, table: pd.DataFrame | None = None):
+    """Per-segment ROC AUC with 95% intervals, offline test vs production (one panel)."""
+    table = slice_metrics(case, column) if table is None else table
+    names = list(dict.fromkeys(table["segment"]))
+    x = np.arange(len(names))
+    with style.context():
+        fig, ax = style.new_figure(width=9, height=4.4, margins=dict(left=0.1, right=0.98, bottom=0.25, top=0.9))
+        for k, (where, colour) in enumerate((("offline test", style.OFFLINE), ("production", style.PRODUCTION))):
+            t = table[table["where"] == where].set_index("segment").reindex(names)
+            err = np.vstack([t["auc"] - t["auc_low"], t["auc_high"] - t["auc"]])
+            ax.errorbar(x + (k - 0.5) * 0.3, t["auc"], yerr=err, fmt="o", color=colour, capsize=4, label=where)
+        ax.set_xticks(x, names, rotation=20, ha="right")
+        ax.set(title=f"ROC AUC by {column} (95% intervals)", xlabel=_label(case, column), ylabel="ROC AUC")
+        ax.legend()
+    return fig
+
+
+def slice_html(table: pd.DataFrame) -> str:
+    """The slice table as HTML: per segment, rows, AUC [interval] and positive rate, offline and production."""
+    wide = table.pivot(index="segment", columns="where")
+    names = list(dict.fromkeys(table["segment"]))
+    head = ("<tr><th rowspan=2 style='padding:3px 10px'>segment</th><th colspan=3>offline test</th>"
+            "<th colspan=3>production (known labels)</th></tr><tr>" + "<th style='padding:3px 10px'>rows</th>"
+            "<th style='padding:3px 10px'>ROC AUC [95%]</th><th style='padding:3px 10px'>positive rate</th>" * 2 + "</tr>")
+    body = []
+    for name in names:
+        tds = [f"<td style='padding:3px 10px'>{name}</td>"]
+        for where in ("offline test", "production"):
+            r = wide.loc[name].xs(where, level="where") if name in wide.index else None
+            if r is None or r["rows"] != r["rows"]:
+                tds += ["<td></td>"] * 3
+                continue
+            auc = "n/a" if r["auc"] != r["auc"] else f"{r['auc']:.3f} [{r['auc_low']:.3f}, {r['auc_high']:.3f}]"
+            tds += [f"<td style='text-align:right;padding:3px 10px'>{int(r['rows']):,}</td>",
+                    f"<td style='padding:3px 10px'>{auc}</td>",
+                    f"<td style='text-align:right;padding:3px 10px'>{style.pct(r['positive_rate'])}</td>"]
+        body.append("<tr>" + "".join(tds) + "</tr>")
+    return f"<table style='font-size:14px;border-collapse:collapse'>{head}{''.join(body)}</table>"
 
 
 # ------------------------------------------------------------------------------ drift
@@ -305,17 +388,43 @@ def window_metrics(case: Case, start, end) -> dict:
 
 
 def window_figure(case: Case, start, end, result: dict | None = None):
-    """The weekly gap figure restricted to ``[start, end)``, with the window's totals in the title."""
+    """Weekly production ROC AUC (with band) in ``[start, end)`` against the offline level (one panel)."""
     r = window_metrics(case, start, end) if result is None else result
-    fig = gap.gap_figure(case, table=r["weekly"], margins=dict(left=0.08, right=0.98, bottom=0.12, top=0.86,
-                                                               hspace=0.32))
-    fig.suptitle(f"{r['start'].date()} to {(r['end'] - pd.Timedelta(days=1)).date()}: {r['rows']:,} rows, "
-                 f"{style.pct(r['known_share'])} labelled; AUC {r['auc']:.3f} [{r['auc_low']:.3f}, "
-                 f"{r['auc_high']:.3f}], precision {style.pct(r['precision'])}, recall {style.pct(r['recall'])}")
+    table = r["weekly"]
+    off = gap.offline_level(case) if "offline_level" not in case._cache else case._cache["offline_level"]
+    case._cache["offline_level"] = off
+    with style.context():
+        fig, ax = style.new_figure(width=10, height=4.2, margins=dict(left=0.1, right=0.97, bottom=0.22, top=0.9))
+        if len(table):
+            x = table["week"] + pd.Timedelta(days=3.5)
+            for wk, mature in zip(table["week"], table["mature"]):
+                if not mature:
+                    ax.axvspan(wk, wk + pd.Timedelta(days=7), color=style.SHADE, zorder=0, lw=0)
+            ax.axhspan(off["low"], off["high"], color=style.OFFLINE, alpha=0.15, lw=0)
+            ax.axhline(off["auc"], color=style.OFFLINE, ls="--", label=f"offline test AUC {off['auc']:.3f}")
+            ax.fill_between(x, table["auc_low"], table["auc_high"], color=style.PRODUCTION, alpha=0.25, lw=0,
+                            label="95% band")
+            ax.plot(x, table["auc"], marker="o", color=style.PRODUCTION, label="production AUC (known labels)")
+            low = np.nanmin(table["auc_low"].to_numpy(float), initial=1.0)
+            ax.set_ylim(max(0.0, min(0.45, low - 0.05)), 1.0)
+        ax.set(title="Production ROC AUC by week (grey: labels not yet mature)", ylabel="ROC AUC",
+               xlabel="week of scoring (production)")
+        ax.legend(loc="lower left", fontsize=10)
+        for label in ax.get_xticklabels():
+            label.set_rotation(20)
+            label.set_ha("right")
     return fig
 
 
-# ------------------------------------------------------------------------------ widgets
+def window_html(r: dict, *, currency: str = "") -> str:
+    """The window's totals as one line of HTML."""
+    return (f"<div style='font-size:15px'><b>{r['start'].date()} to {(r['end'] - pd.Timedelta(days=1)).date()}</b>: "
+            f"{r['rows']:,} rows, {style.pct(r['known_share'])} with a known label; ROC AUC <b>{r['auc']:.3f}</b> "
+            f"[{r['auc_low']:.3f}, {r['auc_high']:.3f}]; at the team's threshold precision {style.pct(r['precision'])}, "
+            f"recall {style.pct(r['recall'])}, cost {style.money(r['cost'], currency)}; positive rate "
+            f"{style.pct(r['positive_rate'])}, mean score {r['mean_score']:.3f}</div>")
+
+
 def render(fig) -> bytes:
     """The PNG a notebook would show for ``fig`` (what an update costs on screen)."""
     buf = io.BytesIO()
@@ -324,9 +433,13 @@ def render(fig) -> bytes:
 
 
 def _panel(controls, draw):
-    """A VBox of ``controls`` over an output area redrawn by ``draw(**values)``; ``.update`` redraws."""
+    """A VBox of ``controls`` over an output area redrawn by ``draw(**values) -> (figure, html)``.
+
+    The figure is rendered here once to PNG and shown as an image (the inline backend would render
+    it twice, to find a tight bounding box). ``.update(**values)`` redraws and returns the figure.
+    """
     import ipywidgets as w
-    from IPython.display import display
+    from IPython.display import HTML, Image, display
 
     out = w.Output()
 
@@ -334,11 +447,13 @@ def _panel(controls, draw):
         current = {c.description_key: c.value for c in controls}
         current.update(values)
         fig, text = draw(**current)
+        png = render(fig) if fig is not None else None
         with out:
             out.clear_output(wait=True)
             if text:
-                display(w.HTML(text))
-            display(fig)
+                display(HTML(text))
+            if png is not None:
+                display(Image(data=png, format="png"))
         return fig
 
     for c in controls:
@@ -364,11 +479,7 @@ def threshold_explorer(case: Case):
 
     def draw(threshold):
         r = threshold_metrics(case, threshold)
-        p = r["production"]
-        text = (f"<b>threshold {threshold:.2f}</b> — production (known labels): precision "
-                f"{style.pct(p['precision'])}, recall {style.pct(p['recall'])}, flagged "
-                f"{style.pct(p['flagged_share'])}, cost {style.money(p['cost'], case.currency)}")
-        return threshold_figure(case, threshold, r), text
+        return cost_curve_figure(case, threshold), confusion_html(r, threshold=threshold, currency=case.currency)
     return _panel([slider], draw)
 
 
@@ -380,7 +491,7 @@ def slice_explorer(case: Case, *, bins: int = 4):
 
     def draw(column):
         t = slice_metrics(case, column, bins=bins)
-        return slice_figure(case, column, t), None
+        return slice_auc_figure(case, column, t), slice_html(t)
     return _panel([pick], draw)
 
 
@@ -398,7 +509,7 @@ def drift_explorer(case: Case):
 
 
 def time_window_explorer(case: Case):
-    """A range of production weeks: weekly metrics and the window's totals."""
+    """A range of production weeks: weekly ROC AUC and the window's totals."""
     import ipywidgets as w
     wk = weeks(case)
     _weekly_all(case)
@@ -410,7 +521,8 @@ def time_window_explorer(case: Case):
         start, end = window
         if end <= start:
             end = start + pd.Timedelta(days=7)
-        return window_figure(case, start, end), None
+        r = window_metrics(case, start, end)
+        return window_figure(case, start, end, r), window_html(r, currency=case.currency)
     return _panel([rng], draw)
 
 
@@ -423,3 +535,49 @@ def _check_column(case: Case, column: str) -> None:
 def _label(case: Case, column: str) -> str:
     u = case.unit(column)
     return f"{column} ({u})" if u else column
+
+
+def time_updates(case: Case, *, repeats: int = 10) -> dict:
+    """Median wall and CPU seconds of one update of each explorer, over ``repeats`` values.
+
+    An update is what the explorer does on a change: compute, figure, PNG and HTML. What the
+    explorers precompute when built is done first and excluded. Returns
+    ``{name: {"wall": s, "cpu": s}}``.
+    """
+    import time
+    wk = weeks(case)
+    cols = case.columns
+
+    def threshold(t):
+        r = threshold_metrics(case, t)
+        return render(cost_curve_figure(case, t)), confusion_html(r, threshold=t, currency=case.currency)
+
+    def slices(c):
+        t = slice_metrics(case, c)
+        return render(slice_auc_figure(case, c, t)), slice_html(t)
+
+    def window(i):
+        r = window_metrics(case, wk[i % (len(wk) - 2)], wk[-1])
+        return render(window_figure(case, r["start"], r["end"], r)), window_html(r)
+
+    plan = {
+        "threshold": [lambda t=t: threshold(t) for t in np.linspace(0.05, 0.95, repeats)],
+        "slice": [lambda c=c: slices(c) for c in (cols * repeats)[:repeats]],
+        "drift": [lambda c=c: render(drift_figure(case, c)) for c in (cols * repeats)[:repeats]],
+        "time_window": [lambda i=i: window(i) for i in range(repeats)],
+    }
+    for c in cols:  # what the explorers precompute when they are built (or on first pick)
+        slice_metrics(case, c)
+        drift_metrics(case, c)
+    _threshold_tables(case)
+    _weekly_all(case)
+    out = {}
+    for name, calls in plan.items():
+        wall, cpu = [], []
+        for call in calls:
+            t0, c0 = time.perf_counter(), time.process_time()
+            call()
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+        out[name] = {"wall": float(np.median(wall)), "cpu": float(np.median(cpu))}
+    return out

@@ -72,7 +72,7 @@ def test_missing_file(tmp_path, folders, victim, pattern):
     (dst / victim).unlink()
     with pytest.raises(CaseError, match=pattern) as e:
         open_case(dst)
-    assert "livescreen generate" in str(e.value)
+    assert "fresh copy" in str(e.value)
 
 
 def test_malformed_files(tmp_path, folders):

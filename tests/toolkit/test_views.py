@@ -77,6 +77,10 @@ def test_threshold_metrics_match_direct_count(cases):
     lo, hi = explorers.threshold_metrics(case, 0.1), explorers.threshold_metrics(case, 0.9)
     assert lo["offline test"]["recall"] >= hi["offline test"]["recall"]
     _titled(explorers.threshold_figure(case, 0.3))
+    _titled(explorers.cost_curve_figure(case, 0.3))
+    r = explorers.threshold_metrics(case, 0.3)
+    html = explorers.confusion_html(r, threshold=0.3, currency=case.currency)
+    assert f"{r['production']['fp']:,}" in html and style.money(r["production"]["cost"], case.currency) in html
 
 
 @pytest.mark.parametrize("kind", ["categorical", "numeric"])
@@ -92,6 +96,9 @@ def test_slice_metrics(cases, kind):
     if kind == "numeric":
         assert t["segment"].nunique() >= 3, "numeric columns are cut into quantile bins"
     _titled(explorers.slice_figure(case, column))
+    _titled(explorers.slice_auc_figure(case, column))
+    html = explorers.slice_html(t)
+    assert all(str(seg) in html for seg in t["segment"].unique())
 
 
 def test_drift_metrics(cases):
@@ -121,6 +128,7 @@ def test_window_metrics(cases):
     assert part["rows"] == int(((ts >= wk[1]) & (ts < wk[3])).sum())
     assert len(part["weekly"]) == 2
     _titled(explorers.window_figure(case, wk[0], wk[-1]))
+    assert f"{full['rows']:,} rows" in explorers.window_html(full)
     with pytest.raises(ValueError, match="after its start"):
         explorers.window_metrics(case, wk[3], wk[1])
 
