@@ -1,0 +1,82 @@
+"""Group (entity) leakage: rows of the same entity on both sides of a random split.
+
+What is planted
+---------------
+Each entity (a patient, a customer) contributes several rows, and the label depends strongly on a
+hidden per-entity value (``strength`` standard deviations on the log-odds) that no feature
+measures. The entity's own attributes (the scenario's ``entity_level`` columns) are recorded
+exactly and are constant over its rows, so together they fingerprint the entity. The team splits
+rows at random: nearly every test row shares its entity with training rows, and the model, by
+recognising the fingerprint, recalls how that entity's other rows turned out. Production entities
+are new, so there is nothing to recall.
+
+Symptom
+-------
+Offline (random row split) AUC well above production AUC (catalogue: random split 0.812 vs group
+split 0.532; 100% of test rows share a customer with train). ``symptom`` = offline AUC - online
+AUC of the team's model. The culprit reported is the entity id column (the column to group by).
+
+Reference experiment
+--------------------
+Split by entity (a group split on the id column: 25% of the ids held out whole), retrain and
+re-score: the held-out AUC lands near production. ``reference`` returns |group-split offline AUC
+- production AUC| of the model so refitted. Dropping any decoy column leaves the random-split gap
+open.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ScenarioError
+from ..evaluation import evaluate
+from .base import Family
+
+
+class GroupLeakage(Family):
+    name = "group_leakage"
+    effect = 0.30
+    strength = 4.0
+    symptom_label = "offline AUC (random row split) - online AUC"
+    min_symptom = 0.05
+    resolve_fraction = 0.5
+    reference_label = "group split by the entity id (25% of ids held out); |offline - online AUC|"
+    params_allowed = ("strength",)
+
+    def choose(self, world):
+        if world.rows_per_entity <= 1:
+            raise ScenarioError("group_leakage needs world.rows_per_entity > 1")
+        if not any(c.spec.get("entity_level") for c in world.columns.values()):
+            raise ScenarioError("group_leakage needs entity_level columns (constant per entity)")
+        self.culprit_keys = []
+        self.id_name = world.id_name
+
+    def inputs(self, world):
+        # the hidden per-entity value: no feature measures it, every row of the entity shares it
+        world.entity_effect_sd = self.strength
+
+    def culprits(self, world):
+        return [world.id_name]
+
+    def symptom(self, ev):
+        return ev.offline_auc - ev.online_auc
+
+    @staticmethod
+    def group_split(variant):
+        """Held-out mask of a deterministic group split: 25% of the ids (the ids are scrambled)."""
+        ids = variant.offline[variant.schema["id"]].to_numpy()
+        return (ids % 4) == 0
+
+    def reference(self, variant):
+        off = variant.offline
+        test = self.group_split(variant)
+        ev = evaluate(variant, train=off[~test], test=off[test], refit=True)
+        return abs(ev.offline_auc - ev.online_auc)
+
+    def extra_checks(self, variant):
+        """Share of the team's test rows whose entity also has rows in training."""
+        s = variant.schema
+        off = variant.offline
+        is_test = (off[s["split"]] == "test").to_numpy()
+        ids = off[s["id"]].to_numpy()
+        shared = float(np.isin(ids[is_test], ids[~is_test]).mean())
+        return [("test_rows_sharing_entity_with_train", shared, ">= 0.9", shared >= 0.9)]

@@ -1,0 +1,73 @@
+"""Structural tests of the group-leakage family (hospital_readmission), at 4,000 + 4,000 rows."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import data_generators as dg
+from data_generators.evaluation import auc, evaluate
+
+N = 4_000
+SEEDS = (0, 1)
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def variant(request):
+    return dg.build_variant("hospital_readmission", request.param, n_offline=N, n_production=N)
+
+
+def _entity_columns(variant):
+    spec = dg.load_scenario("hospital_readmission").spec["world"]["columns"]
+    names = {n for c in spec if c.get("entity_level") for n in c["names"]}
+    return [f for f in variant.schema["features"] if f in names]
+
+
+def test_truth_names_the_id_column(variant):
+    """Is the culprit the entity id column, with no segment and no onset?"""
+    t = variant.truth
+    assert t.family == "group_leakage"
+    assert t.culprits == [variant.schema["id"]]
+    assert t.segment is None and t.onset is None
+
+
+def test_entities_repeat_and_their_attributes_are_constant(variant):
+    """Do entities have about 6 rows each offline, with every entity-level column constant within one?"""
+    s = variant.schema
+    off = variant.offline
+    per = off.groupby(s["id"]).size()
+    assert 5.0 < per.mean() < 7.0
+    cols = _entity_columns(variant)
+    assert len(cols) >= 4
+    for c in cols:
+        assert (off.groupby(s["id"], observed=True)[c].nunique(dropna=True) <= 1).all()
+
+
+def test_label_clusters_by_entity(variant):
+    """Is the entity's mean label over its other rows predictive of a row's label (AUC >= 0.7)?"""
+    s = variant.schema
+    off = variant.offline
+    y = off[s["label"]].astype(float)
+    g = off.groupby(s["id"])[s["label"]]
+    total, count = g.transform("sum"), g.transform("size")
+    ok = (count > 1).to_numpy()
+    loo = ((total - y) / (count - 1))[ok]
+    assert auc(y[ok], loo) >= 0.7
+
+
+def test_test_rows_share_entities_while_production_entities_are_new(variant):
+    """Do >= 90% of test rows share their entity with training, and no production entity appear offline?"""
+    s = variant.schema
+    off = variant.offline
+    is_test = (off[s["split"]] == "test").to_numpy()
+    ids = off[s["id"]].to_numpy()
+    assert np.isin(ids[is_test], ids[~is_test]).mean() >= 0.9
+    assert not np.isin(variant.production[s["id"]].to_numpy(), ids).any()
+
+
+def test_random_split_gap_is_large_and_group_split_closes_it(variant):
+    """Is offline AUC >= 0.1 above online, and does a group split by id leave less than half the gap?"""
+    fam = variant._family
+    ev = evaluate(variant)
+    gap = fam.symptom(ev)
+    assert gap >= 0.1 and ev.offline_auc >= 0.70
+    assert fam.reference(variant) <= 0.5 * gap
