@@ -65,7 +65,7 @@ def gap_figure(case: Case, *, start=None, end=None, table: pd.DataFrame | None =
     table = weekly(case, start=start, end=end) if table is None else table
     off = offline_level(case)
     with style.context():
-        fig, (ax, ax2) = style.new_figure(nrows=2, width=11, height=7.2, sharex=True,
+        fig, (ax, ax2) = style.new_figure(nrows=2, width=13, height=7.2, sharex=True,
                                           gridspec_kw={"height_ratios": [3, 2]}, margins=margins)
         if len(table):
             x = table["week"] + pd.Timedelta(days=3.5)
@@ -80,16 +80,24 @@ def gap_figure(case: Case, *, start=None, end=None, table: pd.DataFrame | None =
                             lw=0, label="95% band (Hanley-McNeil)")
             ax.plot(x, table["auc"], marker="o", color=style.PRODUCTION, label="production AUC (known labels)")
             ax.set_ylim(max(0.0, min(0.45, np.nanmin(table["auc_low"].to_numpy(float), initial=1) - 0.05)), 1.0)
-            ax2.bar(x, table["known_share"], width=5, color=style.NEUTRAL, alpha=0.6,
-                    label="share of rows with a known label")
-            ax2.plot(x, table["positive_rate"], marker="o", color=style.BAD, label="observed positive rate")
-            ax2.plot(x, table["mean_score"], marker="s", color=style.PRODUCTION, label="mean score")
-            ax2.axhline(off["positive_rate"], color=style.OFFLINE, ls=":", label="offline positive rate")
+            ax2.bar(x, table["known_share"], width=5, color=style.NEUTRAL, alpha=0.5,
+                    label="share of rows with a known label (left)")
+            rate = ax2.twinx()
+            rate.grid(False)
+            rate.spines["right"].set_visible(True)
+            rate.plot(x, table["positive_rate"], marker="o", color=style.BAD, label="observed positive rate (right)")
+            rate.plot(x, table["mean_score"], marker="s", color=style.PRODUCTION, label="mean score (right)")
+            rate.axhline(off["positive_rate"], color=style.OFFLINE, ls=":", label="offline positive rate (right)")
+            top = np.nanmax(np.r_[table["positive_rate"].to_numpy(float), table["mean_score"].to_numpy(float),
+                                  off["positive_rate"]])
+            rate.set_ylim(0, 1.3 * top if np.isfinite(top) and top > 0 else 1)
+            rate.set_ylabel("rate")
+            handles = ax2.get_legend_handles_labels()[0] + rate.get_legend_handles_labels()[0]
+            ax2.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.07, 1.0), fontsize=10)
         ax.set(title="Production ROC AUC by week vs the offline level (grey: labels not yet mature)",
                ylabel="ROC AUC")
-        ax.legend(loc="lower left", ncols=2)
-        ax2.set(title="Label maturity, positive rate and mean score by week", ylabel="share of rows",
+        ax.legend(loc="upper left", bbox_to_anchor=(1.07, 1.0), fontsize=10)
+        ax2.set(title="Label maturity, positive rate and mean score by week", ylabel="share of rows labelled",
                 xlabel="week of scoring (production)", ylim=(0, 1.05))
-        ax2.legend(loc="upper right", ncols=2, fontsize=10)
         fig.autofmt_xdate()
     return fig
