@@ -1,0 +1,77 @@
+"""Duplicate leakage: positives oversampled (copied) before the train/test split.
+
+What is planted
+---------------
+To balance a rare positive class, the team's data preparation copies every positive row
+``copies`` extra times (plain oversampling, ``copies`` = 3 means each positive appears 4 times)
+and only then splits the rows at random. Copies are exact: same id, timestamp, features and label.
+Nearly every positive in the test set has an identical twin in training, and a model with enough
+capacity to memorise single rows recognises them. Production rows are fresh.
+
+Symptom
+-------
+Offline AUC well above production AUC (catalogue: 0.982 vs 0.805 on fresh data; 66% of test rows
+exactly in train). ``symptom`` = offline AUC - online AUC of the team's model. No column is at
+fault (the truth names no culprit); the tell is exact duplicate rows across the split.
+
+Reference experiment
+--------------------
+Deduplicate (drop rows repeating an id), split again (25% of ids held out, deterministically),
+retrain and re-score: the held-out AUC lands near production. ``reference`` returns
+|deduplicated offline AUC - production AUC| of the model so refitted. Dropping any decoy column
+leaves the gap open.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..evaluation import evaluate
+from .base import Family
+
+
+class DuplicateLeakage(Family):
+    name = "duplicate_leakage"
+    effect = 0.22
+    strength = 1.0
+    jitter = 0.0  # the knob is a whole number of copies
+    symptom_label = "offline AUC (after oversampling, random split) - online AUC"
+    min_symptom = 0.05
+    resolve_fraction = 0.5
+    reference_label = "deduplicate, split by id, retrain; |offline - online AUC|"
+    params_allowed = ("copies",)
+
+    def choose(self, world):
+        self.copies = int(self.params.get("copies", 3))
+        self.culprit_keys = []
+
+    def observed(self, world):
+        z = world.z["offline"]
+        y = z["__y"]
+        n = y.size
+        pos = np.flatnonzero(y == 1)
+        idx = np.concatenate([np.arange(n), np.repeat(pos, self.copies)])
+        idx = idx[np.argsort(z["__t"][idx], kind="stable")]  # copies sit beside their original
+        world.frames["offline"] = world.frames["offline"].iloc[idx].reset_index(drop=True)
+        for key in list(z):
+            z[key] = z[key][idx]
+        world.extra_logit["offline"] = world.extra_logit["offline"][idx]
+        world.n["offline"] = idx.size
+
+    def symptom(self, ev):
+        return ev.offline_auc - ev.online_auc
+
+    def reference(self, variant):
+        s = variant.schema
+        off = variant.offline.drop_duplicates(subset=[s["id"]], keep="first")
+        test = (off[s["id"]].to_numpy() % 4) == 0  # ids are scrambled: a deterministic 25%
+        ev = evaluate(variant, train=off[~test], test=off[test], refit=True)
+        return abs(ev.offline_auc - ev.online_auc)
+
+    def extra_checks(self, variant):
+        """Share of the team's test rows that have an exact copy among the training rows."""
+        s = variant.schema
+        off = variant.offline
+        is_test = (off[s["split"]] == "test").to_numpy()
+        ids = off[s["id"]].to_numpy()
+        shared = float(np.isin(ids[is_test], ids[~is_test]).mean())
+        return [("test_rows_with_exact_copy_in_train", shared, ">= 0.1", shared >= 0.1)]
