@@ -211,8 +211,19 @@ def card_form(case=None, *, card: dict | None = None):
                                layout=w.Layout(width="420px"), style=wide)
     seg_col = w.Dropdown(options=[("—", "")] + [(c, c) for c in cols], description="segment column",
                          style=wide, layout=w.Layout(width="420px"))
-    seg_val = w.Text(description="segment value", placeholder="e.g. a category", style=wide,
-                     layout=w.Layout(width="420px"))
+    seg_val = w.Combobox(description="segment value", placeholder="a level, or a range as the slice explorer shows it",
+                         style=wide, layout=w.Layout(width="520px"), ensure_option=False)
+
+    def segment_levels(change=None):
+        col = seg_col.value
+        if not col or case is None:
+            seg_val.options = ()
+        elif col in case.categorical:
+            seg_val.options = tuple(str(v) for v in case.offline[col].cat.categories)
+        else:
+            from .explorers import segments
+            seg_val.options = tuple(dict.fromkeys(segments(case, col)[0]))
+    seg_col.observe(segment_levels, names="value")
     onset = w.Text(description="onset (date)", placeholder="YYYY-MM-DD, if a change has a date", style=wide,
                    layout=w.Layout(width="420px"))
     evidence = text("evidence", "What you saw that points to this hypothesis")

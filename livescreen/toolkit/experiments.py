@@ -88,7 +88,7 @@ class ExperimentResult:
     Attributes
     ----------
     type, params : the experiment as run (parameters with defaults filled in).
-    figures : named numbers it measured.
+    figures : named numbers it measured (plain int/float).
     outcome : one value of ``OUTCOMES[type]`` (a column after a colon where the vocabulary has one).
     details : what it points to (columns, segment, ...).
     summary : one readable sentence.
@@ -101,6 +101,16 @@ class ExperimentResult:
     details: dict = field(default_factory=dict)
     summary: str = ""
     _plot: object = field(default=None, repr=False)
+
+    def __post_init__(self):
+        # figures hold numbers only; anything else (a column, a date) is a detail
+        figures = {}
+        for k, v in self.figures.items():
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+                self.details.setdefault(k, v)
+            else:
+                figures[k] = int(v) if isinstance(v, (int, np.integer)) else float(v)
+        self.figures = figures
 
     @property
     def outcome_kind(self) -> str:
@@ -344,11 +354,13 @@ def tune_hyperparameters(case: Case) -> ExperimentResult:
 
 
 def bigger_model(case: Case) -> ExperimentResult:
-    """Red flag: a larger model of the same kind (more and bigger trees, or boosting for a linear recipe)."""
+    """Red flag: a larger model of the same kind (1.5x the trees, each with twice the leaves; or
+    boosting for a linear recipe)."""
     if case.model_card["kind"] == "gradient_boosting":
         p = case.model_card.get("params", {})
-        spec = {"kind": "gradient_boosting", "params": {**p, "max_iter": 3 * int(p.get("max_iter", 100)),
-                                                         "max_leaf_nodes": 63}}
+        spec = {"kind": "gradient_boosting",
+                "params": {**p, "max_iter": int(1.5 * int(p.get("max_iter", 100))),
+                           "max_leaf_nodes": min(255, 2 * int(p.get("max_leaf_nodes", 31) or 31))}}
     else:
         spec = {"kind": "gradient_boosting", "params": {}}
     m = _fit(case, case.train, spec=spec)
@@ -533,7 +545,8 @@ def compare_profiles_before_after(case: Case, *, onset=None, columns=None) -> Ex
             ax.legend()
         return fig
     return ExperimentResult("compare_profiles_before_after", {}, f, outcome,
-                            {"profiles": table.head(5).to_dict("records")}, summary, plot)
+                            {"changed_columns": table.loc[table["change_score"] >= 1, "column"].tolist(),
+                             "profiles": table.head(5).to_dict("records")}, summary, plot)
 
 
 def served_vs_recomputed(case: Case, *, columns=None) -> ExperimentResult:
