@@ -145,9 +145,10 @@ def curves_figure(case: Case, *, production: bool = False):
             ax_pr.plot(rec, prec, color=colour, label=f"{name}: PR AUC {ap:.3f}")
             ax_pr.axhline(y.mean(), color=colour, ls=":", lw=1.2)
         ax_roc.plot([0, 1], [0, 1], color=style.NEUTRAL, ls="--", lw=1, label="chance")
-        ax_roc.set(title="ROC curve", xlabel="false positive rate", ylabel="true positive rate (recall)",
+        where = "offline test vs production" if production else "the team's offline test rows"
+        ax_roc.set(title=f"ROC curve ({where})", xlabel="false positive rate", ylabel="true positive rate (recall)",
                    xlim=(0, 1), ylim=(0, 1.01))
-        ax_pr.set(title="Precision-recall curve", xlabel="recall", ylabel="precision",
+        ax_pr.set(title=f"Precision-recall curve ({where})", xlabel="recall", ylabel="precision",
                   xlim=(0, 1), ylim=(0, 1.01))
         ax_roc.legend(loc="lower right")
         ax_pr.legend(loc="upper right", title="dotted: positive rate")
