@@ -132,7 +132,7 @@ def curves_figure(case: Case, *, production: bool = False):
     if production:
         rows.append(("production (known labels)", case.labelled, style.PRODUCTION))
     with style.context():
-        fig, (ax_roc, ax_pr) = style.new_figure(ncols=2, width=11, height=4.6)
+        fig, (ax_roc, ax_pr) = style.new_figure(ncols=2, width=13, height=4.8)
         for name, frame, colour in rows:
             y, s = metrics.clean(frame[case.label], frame[case.score])
             if y.size == 0 or y.min() == y.max():
