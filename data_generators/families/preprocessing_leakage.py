@@ -1,0 +1,108 @@
+"""Preprocessing leakage: a target encoding of a high-cardinality id fitted on all rows before the split.
+
+What is planted
+---------------
+Rows belong to entities (sellers, merchants) that keep trading in production, and each entity has
+a hidden risk of its own (``strength`` standard deviations on the log-odds), so an entity's past
+outcome rate is a legitimately useful feature. The team computes it as a smoothed target encoding
+of the entity id, ``(sum of labels + m * prior) / (rows + m)``, but on ALL offline rows before the
+train/test split: every offline row's encoded value includes its own label. In production the
+encoding is the one fitted on the training rows, which knows nothing of the row being scored.
+
+Symptom
+-------
+Offline AUC above production AUC (catalogue: 0.891 vs 0.823 baseline). ``symptom`` = offline AUC -
+online AUC of the team's model. The culprit is the encoded column.
+
+Reference experiment
+--------------------
+Refit the encoding inside the training fold (statistics from the training rows only, applied to
+train, test and production alike), retrain and re-score: offline now lands near production.
+``reference`` returns |offline AUC - online AUC| of the model so refitted. Dropping any decoy
+column leaves the gap open.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ScenarioError
+from ..evaluation import evaluate
+from .base import Family
+
+DEFAULT_NAMES = ["seller_dispute_rate", "seller_claim_rate_hist"]
+
+
+def encode(keys_fit, y_fit, keys_apply, *, smoothing: float) -> np.ndarray:
+    """Smoothed mean of ``y_fit`` per key, applied to ``keys_apply`` (unseen keys get the prior)."""
+    y_fit = np.asarray(y_fit, float)
+    prior = float(y_fit.mean())
+    stats = pd.DataFrame({"k": np.asarray(keys_fit), "y": y_fit}).groupby("k")["y"].agg(["sum", "size"])
+    enc = (stats["sum"] + smoothing * prior) / (stats["size"] + smoothing)
+    return pd.Series(np.asarray(keys_apply)).map(enc).fillna(prior).to_numpy(float)
+
+
+class PreprocessingLeakage(Family):
+    name = "preprocessing_leakage"
+    effect = 0.22
+    strength = 1.5
+    symptom_label = "offline AUC (encoding fitted on all rows) - online AUC"
+    min_symptom = 0.03
+    resolve_fraction = 0.5
+    reference_label = "refit the target encoding on the training fold only; |offline - online AUC|"
+    params_allowed = ("strength", "smoothing", "names", "description", "unit", "decimals")
+
+    def choose(self, world):
+        if world.rows_per_entity <= 1:
+            raise ScenarioError("preprocessing_leakage needs world.rows_per_entity > 1")
+        if any(c.spec.get("entity_level") for c in world.columns.values()):
+            raise ScenarioError("preprocessing_leakage does not support entity_level columns")
+        self.smoothing = float(self.params.get("smoothing", 2.0))
+        self.decimals = int(self.params.get("decimals", 4))
+        self.column = world.add_column(
+            "__encoded", names=self.params.get("names", DEFAULT_NAMES),
+            transform={"dist": "uniform", "low": 0.0, "high": 1.0},
+            description=self.params.get("description", ""), unit=self.params.get("unit", ""))
+        self.culprit_keys = ["__encoded"]
+
+    def inputs(self, world):
+        # production rows come from the same entities as offline (they keep trading)
+        off, prod = world.z["offline"], world.z["production"]
+        present = np.unique(off["__entity"])
+        ent = present[world.rng.integers(0, present.size, world.n["production"])]
+        size = int(off["__entity"].max()) + 1
+        ids = np.zeros(size, dtype=off["__id"].dtype)
+        ids[off["__entity"]] = off["__id"]
+        hidden = np.zeros(size)
+        hidden[off["__entity"]] = off["__entity_effect"]
+        prod["__entity"], prod["__id"], prod["__entity_effect"] = ent, ids[ent], hidden[ent]
+        world.entity_effect_sd = self.strength
+
+    def observed(self, world):
+        world.assign_split()
+        off, prod = world.frames["offline"], world.frames["production"]
+        y = world.z["offline"]["__y"]
+        keys = world.z["offline"]["__id"]
+        train = (off["split"] == "train").to_numpy()
+        # the team's preprocessing: fitted on every offline row, before the split
+        off[self.column.name] = np.round(encode(keys, y, keys, smoothing=self.smoothing), self.decimals)
+        # at serving time: the encoder fitted on the training rows
+        served = encode(keys[train], y[train], world.z["production"]["__id"], smoothing=self.smoothing)
+        prod[self.column.name] = np.round(served, self.decimals)
+        world.recomputed[self.column.name] = prod[self.column.name].to_numpy()
+
+    def symptom(self, ev):
+        return ev.offline_auc - ev.online_auc
+
+    def reference(self, variant):
+        s = variant.schema
+        off = variant.offline.copy()
+        col = variant.truth.culprits[0]
+        train = (off[s["split"]] == "train").to_numpy()
+        ids, y = off[s["id"]].to_numpy(), off[s["label"]].to_numpy()
+        off[col] = np.round(encode(ids[train], y[train], ids, smoothing=self.smoothing), self.decimals)
+        prod = variant.production.copy()
+        prod[col] = np.round(encode(ids[train], y[train], prod[s["id"]].to_numpy(),
+                                    smoothing=self.smoothing), self.decimals)
+        ev = evaluate(variant, train=off[train], test=off[~train], production=prod, refit=True)
+        return abs(ev.offline_auc - ev.online_auc)
