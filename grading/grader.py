@@ -24,7 +24,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import warnings
+
 import nbformat
+from sqlalchemy.exc import SAWarning
+
+# nbgrader's gradebook triggers SQLAlchemy "not in session" warnings that mean nothing here.
+warnings.filterwarnings("ignore", category=SAWarning)
 
 from .answers import TRUTH_ENV
 from .autograde import CARD_FILE, load_card
@@ -99,6 +105,7 @@ def prepare_course(scenario: str, *, cache: Path | None = None) -> Path:
     if (root / "ready").is_file():
         return root
     tmp = Path(tempfile.mkdtemp(prefix=f".{scenario}.", dir=_mkdir(cache)))
+    (tmp / "work").mkdir()
     shutil.copytree(Path(REPO) / SOURCE / scenario, tmp / SOURCE / scenario,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     from nbgrader.apps import NbGraderAPI

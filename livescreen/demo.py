@@ -1,18 +1,52 @@
-"""``make demo``: the main job end to end for a demo candidate."""
+"""``make demo``: a whole session for a demo candidate.
+
+Generate a variant, put the released notebook beside its data, fill the card with a sample
+answer, execute the notebook headless, autograde it with nbgrader, write the scorecard.
+"""
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import nbformat
 
 DEMO_SEED = 20261125  # the demo candidate's seed; real candidates get a secret seed of their own
 
 
+def fill_card(notebook: Path, card: dict) -> None:
+    """Write ``card`` into the notebook's FIRST_EXPERIMENT cell, as a candidate would type it."""
+    from livescreen.toolkit.card import card_to_python
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "first_experiment":
+            cell.source = card_to_python(card)
+            break
+    else:
+        raise ValueError(f"{notebook} has no first_experiment cell")
+    nbformat.write(nb, notebook)
+
+
 def run(*, scenario: str, out: Path) -> int:
-    from livescreen.cli import generate
+    from grading.answers import reference_card
+    from grading.grader import grade
+    from grading.scorecard import write_scorecard
+    from livescreen.notebooks import candidate_folder, execute
     candidate = out / "candidate"
-    truth = out / "interviewer" / "truth.json"
-    v = generate(scenario, seed=DEMO_SEED, out=candidate, truth=truth)
-    print(f"scenario      {scenario}: {v.brief['title']}")
-    print(f"candidate     {candidate}/  (offline.csv {len(v.offline):,} rows, production.csv "
-          f"{len(v.production):,} rows, recomputed.csv, schema.json; {len(v.schema['features'])} features)")
-    print(f"interviewer   {truth}  (the truth: grading side only)")
-    return 0
+    truth_path = out / "interviewer" / "truth.json"
+    candidate_folder(scenario, seed=DEMO_SEED, out=candidate, truth=truth_path)
+    truth = json.loads(truth_path.read_text())
+    meta = json.loads((candidate / "schema.json").read_text())
+    nb = candidate / f"{scenario}.ipynb"
+    print(f"scenario      {scenario}: {meta['brief']['title']}")
+    print(f"candidate     {candidate}/  ({nb.name}, offline.csv, production.csv, recomputed.csv, schema.json)")
+    print(f"interviewer   {truth_path}  (the truth: grading side only)")
+    fill_card(nb, reference_card(truth, brief=meta["brief"]))
+    execute(nb)
+    print(f"executed      {nb}  (sample answer on the card, committed, experiment run)")
+    result = grade(candidate, truth)
+    html, js = write_scorecard(result, out / "interviewer")
+    print(f"graded        status {result.status}, {result.total:g} of {result.max:g} autograded points, "
+          f"flags: {', '.join(result.flags) or 'none'}")
+    print(f"scorecard     {html}")
+    print(f"              {js}")
+    return 0 if result.status == "graded" else 1

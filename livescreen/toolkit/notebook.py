@@ -115,7 +115,7 @@ def check_complete(card) -> dict:
     return check_card(card)
 
 
-def run_first_experiment(where=None) -> ExperimentResult:
+def run_first_experiment(where=None) -> ExperimentResult | None:
     """Run the committed first card's experiment on this folder's data.
 
     ``where`` is a ``Case`` or a candidate folder (the started case by default). Refuses with a
@@ -132,11 +132,13 @@ def run_first_experiment(where=None) -> ExperimentResult:
     folder = case.folder or Path(".")
     record = committed_card(folder)
     if record is None:
-        raise CardError("no first-experiment card is committed yet: fill in the card and run the commit cell first")
+        print("No first-experiment card is committed yet: fill in the card and run the commit cell first.")
+        return None
     exp = record["card"]["experiment"]
     if not isinstance(exp, dict):
-        raise CardError("the committed card's experiment is free text, so there is nothing to run: "
-                        "use run(case, {'type': ...}) to run a catalogue experiment")
+        print("Your committed experiment is free text, so there is nothing to run here: "
+              "use ls.run(case, {'type': ...}) to run a catalogue experiment.")
+        return None
     result = run_experiment(case, exp)
     _display(result, result.plot())
     return result
