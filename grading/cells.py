@@ -1,7 +1,8 @@
 """The hidden grade cells the source notebook carries, one per autograded rubric item.
 
-In the released notebook only each cell's docstring remains (nbgrader strips the hidden region),
-so a candidate sees what is checked, never how, and the truth is read only at grading time.
+In the released notebook each cell keeps its docstring and the visible check that a card was
+committed (nbgrader strips the hidden region), so a candidate sees what is checked, never how, and
+the truth is read only at grading time.
 """
 from __future__ import annotations
 
@@ -24,11 +25,13 @@ def hidden_test_cells(scenario: str | None = None) -> list:
     cells = []
     for item_id, points in item_points(scenario).items():
         src = (f'"""{QUESTIONS.get(item_id, item_id)}"""\n'
+               "ls.check_complete(card)\n"
                "### BEGIN HIDDEN TESTS\n"
                "from grading.autograde import item\n"
                f'item("{item_id}", globals())\n'
                "### END HIDDEN TESTS")
         meta = {"nbgrader": {"grade": True, "grade_id": f"item_{item_id}", "locked": True,
                              "points": points, "schema_version": 3, "solution": False, "task": False}}
+        meta["tags"] = ["raises-exception"]  # an empty card fails here; Run All goes on
         cells.append(new_code_cell(src, metadata=meta))
     return cells

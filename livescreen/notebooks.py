@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -57,9 +58,13 @@ FIRST_EXPERIMENT = reference_card_for_session()
 def source_notebook(scenario, *, hidden_tests: list | None = None) -> nbformat.NotebookNode:
     """The nbgrader source notebook of ``scenario`` (a name or Scenario).
 
-    ``hidden_tests`` are extra grade cells (from the grading side) appended after the card check.
+    ``hidden_tests`` are the grade cells appended after the card check; by default the grading
+    side's hidden cells, one per autograded rubric item.
     """
     sc = load_scenario(scenario)
+    if hidden_tests is None:
+        from grading.cells import hidden_test_cells
+        hidden_tests = hidden_test_cells(sc.name)
     b = sc.spec["brief"]
     cells = [
         _md("intro", f"""
@@ -122,8 +127,8 @@ see if your hypothesis is true and if it is false, and what you would decide in 
 **Your reasoning.** In a few sentences: what did you notice first, which explanations did you
 consider, and why is this experiment the one that tells them apart? (The interviewer reads this.)
 """),
-        _md("reasoning", "### BEGIN SOLUTION\nThe reference reasoning is in the scorecard.\n### END SOLUTION",
-            locked=False, solution=True, grade=True, points=0),
+        # free text for the interviewer, rated against grading/rubrics/manual.yaml (not autograded)
+        new_markdown_cell("*Write your reasoning here.*", metadata={"tags": ["reasoning"]}),
         _code("commit", "card = ls.commit(FIRST_EXPERIMENT, form)"),
         _code("card_check", '''
 """Is the first-experiment card complete?"""
@@ -148,9 +153,6 @@ def write_source(scenario, *, root: Path = REPO, hidden_tests=None) -> Path:
     """Write ``solutions/<scenario>/<scenario>.ipynb`` under ``root``, with the grading side's
     hidden grade cells (one per autograded rubric item) unless ``hidden_tests`` is given."""
     sc = load_scenario(scenario)
-    if hidden_tests is None:
-        from grading.cells import hidden_test_cells
-        hidden_tests = hidden_test_cells(sc.name)
     path = Path(root) / "solutions" / sc.name / f"{sc.name}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(source_notebook(sc, hidden_tests=hidden_tests), path)
@@ -229,7 +231,8 @@ def execute(path: str | Path, *, timeout: int = 300, env: dict | None = None) ->
     try:
         if env:
             os.environ.update(env)
-        client.execute()
+        # the kernel's own output goes nowhere: an inherited pipe can stall it
+        client.execute(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     finally:
         os.environ.clear()
         os.environ.update(old)
