@@ -28,7 +28,7 @@ REFERENCE_EXPERIMENT = {
     "slice_failure": "segment_metrics",
     "simpson_mix": "segment_metrics",
     "imbalance_wrong_metric": "threshold_by_cost",
-    "calibration_mismatch": "recalibrate",
+    "calibration_mismatch": "threshold_by_cost",  # recalibrate cannot tell it from a prior shift
     "label_delay": "matured_labels_only",
 }
 
@@ -61,8 +61,8 @@ _EXPECT = {
                     "the comparison holds after standardising the mix"),
     "imbalance_wrong_metric": ("a cost-based threshold catches many more positives at lower total cost",
                                "moving the threshold does not lower the cost"),
-    "calibration_mismatch": ("mean score far above the observed rate; recalibrated scores match it",
-                             "scores already match the observed rate"),
+    "calibration_mismatch": ("scores sit far above the observed rate, so a threshold set by cost on them flags far fewer and lowers the cost",
+                             "moving the threshold does not lower the cost"),
     "label_delay": ("on matured rows only, precision and AUC are back at the offline level",
                     "matured rows show the same drop"),
 }
@@ -131,7 +131,7 @@ def reference_card(truth: dict, *, brief: dict | None = None) -> dict:
         "hypothesis": hyp,
         "evidence": _fmt("The offline report and production disagree, and the explorers point at "
                          "{cols}.", truth),
-        "experiment": experiment_for(fam, truth),
+        "experiment": best_experiment(truth),
         "expected_if_true": _fmt(yes, truth),
         "expected_if_false": _fmt(no, truth),
         "decision": _fmt(_DECIDE[fam], truth) + cost,
@@ -152,3 +152,15 @@ def reference_card_for_session() -> dict:
     if meta.is_file():
         brief = json.loads(meta.read_text()).get("brief")
     return reference_card(truth, brief=brief)
+
+
+def best_experiment(truth: dict) -> dict:
+    """The family's reference experiment, unless another catalogue experiment separates more rivals."""
+    from .discrimination import candidate_experiments, discrimination
+    ref = experiment_for(truth["family"], truth)
+    best, best_score = ref, discrimination(ref, truth).score
+    for exp in candidate_experiments(truth):
+        sc = discrimination(exp, truth).score
+        if sc > best_score + 1e-9:
+            best, best_score = exp, sc
+    return best

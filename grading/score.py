@@ -32,17 +32,18 @@ FAMILY_GROUPS = (
 DEFAULT_POINTS = {"family": 2, "culprit": 2, "discrimination": 3, "expectations": 1, "decision": 1, "cost": 1}
 
 _POSITIVE = {
-    "gap_closes": r"clos|drop|fall|decreas|lower|down|match|near|similar|shrink|disappear|vanish|reduc|converg|in line",
+    "gap_closes": r"clos|drop|fall|decreas|lower|down|match|near|similar|shrink|disappear|vanish|reduc|converg|in line|back|level",
     "segment_worse": r"wors|lower|drop|below|fail|poor|weak|bad",
     "shift_found": r"separat|distinguish|drift|shift|differ|above|high|find|found|detect",
     "changed": r"chang|differ|jump|scale|unit|spike|shift|factor|x\s?\d+|times",
     "differs": r"differ|mismatch|disagree|not match|inconsistent|diverg|skew",
     "miscalibrated": r"above|overestim|higher|exceed|too high|miscalib|inflat|match",
-    "threshold_change_helps": r"more|recall|catch|lower cost|reduc|improv|cheaper|fewer missed",
+    "threshold_change_helps": r"more|recall|catch|lower|reduc|improv|cheaper|fewer",
     "recovers": r"recover|improv|back|restor|better|return|regain",
     "signal_spurious": r"above 0\.5|still|well above|spurious|high|stays? (?:good|high)",
 }
-_NEGATIVE = r"stay|remain|unchanged|same|no change|persist|similar|still|not|no |n't|none|flat|neither|equal|0\.5|random"
+_NEGATIVE = (r"stay|remain|unchanged|same|no change|persist|similar|still|not|no |n't|none|flat|neither|"
+             r"equal|0\.5|random|agree|match|little|barely|small|leaves|already")
 _CONDITIONAL = r"\bif\b|\botherwise\b|\belse\b|\bwhen\b|\bunless\b|\bin that case\b|\bif not\b|\bfalse\b"
 
 

@@ -1,0 +1,110 @@
+"""The grader checked against what was planted: synthetic submissions must rank as an expert would."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+import data_generators as dg
+from grading.answers import reference_card
+from grading.grader import grade
+from grading.score import score_card
+from livescreen.demo import fill_card
+from livescreen.notebooks import candidate_folder, execute
+
+SCENARIOS = dg.list_scenarios()
+
+
+def _truth(name):
+    v = dg.build_variant(name, 0, n_offline=1500, n_production=1500)
+    return v.truth.to_dict(), v.brief, v.schema["features"]
+
+
+def submissions(truth, brief, features):
+    ref = reference_card(truth, brief=brief)
+    decoy_cols = [c for d in truth["decoys"] for c in d["columns"]]
+    other = [c for c in features if c not in (truth["culprits"] or []) and c not in decoy_cols]
+    wrong = {**ref, "hypothesis": {**ref["hypothesis"], "columns": other[:1], "segment": None, "onset": None},
+             "experiment": {"type": "drop_columns_retrain", "columns": other[:1]}}
+    d = truth["decoys"][0]
+    chase_fam = {"harmless_drift": "covariate_shift", "null_jump": "schema_change",
+                 "suspicious_legit": "target_leakage", "noise_segment": "slice_failure"}[d["kind"]]
+    chaser = {"hypothesis": {"family": chase_fam, "columns": d["columns"], "segment": d.get("segment")},
+              "evidence": "That column looks odd.",
+              "experiment": {"type": "drop_columns_retrain", "columns": d["columns"]},
+              "expected_if_true": "the gap closes", "expected_if_false": "the gap stays", "decision": "Drop it."}
+    tune = {"hypothesis": {"family": ""}, "evidence": "AUC is lower online.",
+            "experiment": {"type": "tune_hyperparameters"}, "expected_if_true": "AUC improves a lot",
+            "expected_if_false": "AUC stays the same", "decision": "Ship the tuned model."}
+    no_expect = {**ref, "expected_if_true": "", "expected_if_false": ""}
+    return {"reference": ref, "no_expectation": no_expect, "wrong_culprit": wrong, "decoy_chaser": chaser,
+            "tune": tune, "blank": {}}
+
+
+def ranking_holds(scores: dict) -> list[str]:
+    """What an expert's ranking says; returns the violations."""
+    bad = []
+    top = scores["reference"]
+    if top < 0.999:
+        bad.append(f"reference {top:.2f} < 1")
+    if scores["blank"] != 0:
+        bad.append("blank > 0")
+    if scores["tune"] > 0.10:
+        bad.append(f"tune {scores['tune']:.2f} > 0.10")
+    for a, b in [("reference", "no_expectation"), ("no_expectation", "wrong_culprit"),
+                 ("wrong_culprit", "decoy_chaser"), ("decoy_chaser", "tune")]:
+        if not scores[a] > scores[b]:
+            bad.append(f"{a} {scores[a]:.2f} not above {b} {scores[b]:.2f}")
+    return bad
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_synthetic_submissions_rank_as_an_expert_would(name):
+    """Reference full, blank 0, "tune" at most 10%, and the others in an expert's order, for every family?"""
+    truth, brief, features = _truth(name)
+    scores = {}
+    for kind, card in submissions(truth, brief, features).items():
+        s = score_card(card, truth, brief=brief, known_columns=features)
+        scores[kind] = s.total / s.max
+        if kind == "tune":
+            assert "red_flag_experiment" in s.flags
+    assert ranking_holds(scores) == [], (name, scores)
+
+
+def test_a_grader_that_passes_anything_fails_the_check():
+    """Would a grader that gives everyone full marks be caught by the ranking check?"""
+    truth, brief, features = _truth("saas_churn")
+    scores = {k: 1.0 for k in submissions(truth, brief, features)}
+    assert ranking_holds(scores)
+
+
+def _digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_real_nbgrader_reference_blank_and_malformed(tmp_path):
+    """Does grade() give the reference full marks, an uncommitted blank 0, and a malformed file a status?"""
+    out, truth_path = tmp_path / "ref", tmp_path / "truth.json"
+    candidate_folder("saas_churn", seed=4, out=out, truth=truth_path, n_offline=3000, n_production=3000)
+    truth = json.loads(truth_path.read_text())
+    meta = json.loads((out / "schema.json").read_text())
+    fill_card(out / "saas_churn.ipynb", reference_card(truth, brief=meta["brief"]))
+    execute(out / "saas_churn.ipynb")
+    before = _digest(out)
+    r = grade(out, truth_path)
+    assert r.status == "graded" and r.total == r.max and r.max > 0, r
+    assert _digest(out) == before, "grading works on a copy"
+
+    blank = tmp_path / "blank"
+    candidate_folder("saas_churn", seed=4, out=blank, n_offline=3000, n_production=3000)
+    rb = grade(blank, truth)
+    assert rb.status == "no_card" and rb.total == 0
+
+    broken = tmp_path / "broken"
+    candidate_folder("saas_churn", seed=4, out=broken, n_offline=3000, n_production=3000)
+    (broken / "saas_churn.ipynb").write_text("{ not json")
+    (broken / "first_experiment.json").write_text((out / "first_experiment.json").read_text())
+    rm = grade(broken, truth)
+    assert rm.status == "malformed_notebook" and rm.total == rm.max, "the committed card still scores"
