@@ -38,6 +38,10 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
+## lab: open the demo candidate's folder in JupyterLab (run `make demo` first)
+lab: install
+	$(BIN)/jupyter lab --notebook-dir $(DEMO_OUT)/candidate
+
 ## bench: run the benchmarks in benchmarks/ (ratios against a peer timed in the same run)
 bench: install
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
@@ -50,4 +54,4 @@ validate: install
 clean:
 	rm -rf out artifacts .pytest_cache
 
-.PHONY: help install demo test bench validate clean
+.PHONY: help install demo test lab bench validate clean
