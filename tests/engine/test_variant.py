@@ -60,7 +60,8 @@ def test_contract(name, small_variant_factory):
     assert set(s["features"]) <= set(off.columns) and set(s["features"]) <= set(prod.columns)
     assert s["label"] in off and s["label"] in prod and s["timestamp"] in prod
     assert off[s["label"]].notna().all()
-    assert prod[s["label"]].isna().any(), "recent production rows have no label yet"
+    if v.truth.family != "label_delay":  # that family's flaw: unmatured outcomes recorded as 0
+        assert prod[s["label"]].isna().any(), "recent production rows have no label yet"
     assert prod[s["timestamp"]].min() >= off[s["timestamp"]].max()
     t = v.truth.to_dict()
     assert set(t) >= {"scenario", "seed", "family", "culprits", "segment", "onset", "decoys"}
