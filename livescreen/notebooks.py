@@ -10,7 +10,6 @@ there, with its own tests.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -239,6 +238,3 @@ def execute(path: str | Path, *, timeout: int = 300, env: dict | None = None) ->
     nbformat.write(nb, path)
     return nb
 
-
-def cells_text(nb) -> str:
-    return json.dumps([c.source for c in nb.cells])
