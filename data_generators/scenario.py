@@ -25,6 +25,10 @@ FAMILIES = (
     "train_serve_skew", "selection_bias", "slice_failure", "simpson_mix",
     "imbalance_wrong_metric", "calibration_mismatch", "label_delay",
 )
+# The control: a scenario that plants nothing (only decoys), so a grader that rewards any
+# plausible story can be caught. A hypothesis on the card may name it too.
+NO_FAILURE = "no_failure"
+PLANTABLE = FAMILIES + (NO_FAILURE,)
 DECOY_KINDS = ("harmless_drift", "null_jump", "suspicious_legit", "noise_segment")
 TRANSFORMS = ("normal", "lognormal", "uniform", "count")
 MODEL_KINDS = ("gradient_boosting", "logistic_regression")
@@ -128,7 +132,7 @@ SCENARIO_SCHEMA: dict[str, Any] = {
         "failure": {
             "type": "object", "additionalProperties": False, "required": ["family"],
             "properties": {
-                "family": {"enum": list(FAMILIES)},
+                "family": {"enum": list(PLANTABLE)},
                 "effect": {"type": "number", "exclusiveMinimum": 0},
                 "params": {"type": "object"},
             },

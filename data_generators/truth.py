@@ -13,7 +13,7 @@ class Truth:
     Attributes
     ----------
     scenario, seed : the variant's identity; together they rebuild it exactly.
-    family : one of ``data_generators.FAMILIES``.
+    family : one of ``data_generators.FAMILIES``, or ``NO_FAILURE`` for the control.
     culprits : columns the failure acts through (may be empty, e.g. prior shift).
     segment : ``{column: value}`` of the failing segment, or None.
     onset : ISO timestamp of the change in production, or None.

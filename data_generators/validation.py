@@ -65,6 +65,16 @@ def validate_variant(variant) -> ValidationReport:
                            target=round(target, 4), effect=round(symptom, 4))
     add = lambda name, value, thr, ok: rep.checks.append(  # noqa: E731
         Check(name, round(float(value), 4), thr, bool(ok)))
+    if family.control:
+        # Nothing planted: what a candidate sees must be within noise, and the decoys still show.
+        for name, value, thr, ok in family.control_checks(ev):
+            add(name, value, thr, ok)
+        team = ev.offline_auc
+        add("team_offline_auc", team, f">= {MIN_TEAM_AUC} (the team's report looks healthy)", team >= MIN_TEAM_AUC)
+        for i, d in enumerate(variant._decoys):
+            value, thr, ok = d.visible(variant)
+            add(f"decoy_{i}_{d.kind}_visible", value, thr, ok)
+        return rep
     add("symptom", symptom, f">= {family.min_symptom} ({family.symptom_label})", symptom >= family.min_symptom)
     rel = symptom / target - 1 if target else float("inf")
     add("effect_band", rel, f"|effect/target - 1| <= {EFFECT_TOLERANCE}", abs(rel) <= EFFECT_TOLERANCE)

@@ -30,6 +30,8 @@ REFERENCE_EXPERIMENT = {
     "imbalance_wrong_metric": "threshold_by_cost",
     "calibration_mismatch": "threshold_by_cost",  # recalibrate cannot tell it from a prior shift
     "label_delay": "matured_labels_only",
+    # the control: an experiment that would show a real failure if there were one
+    "no_failure": "retrain_on_recent",
 }
 
 _EXPECT = {
@@ -65,6 +67,8 @@ _EXPECT = {
                              "moving the threshold does not lower the cost"),
     "label_delay": ("on matured rows only, precision and AUC are back at the offline level",
                     "matured rows show the same drop"),
+    "no_failure": ("the result stays within its confidence band: no segment, feature or period differs beyond noise",
+                   "a segment, a feature or a period drops below the rest outside its confidence band"),
 }
 
 _DECIDE = {
@@ -84,6 +88,7 @@ _DECIDE = {
     "imbalance_wrong_metric": "If true, set the threshold by cost and report recall/PR-AUC; if false, retrain with more signal.",
     "calibration_mismatch": "If true, recalibrate or prior-correct and re-set the threshold; if false, check drift.",
     "label_delay": "If true, evaluate only matured cohorts and wait before alarming; if false, investigate drift.",
+    "no_failure": "If nothing moves beyond noise, keep the model and set an alert on the weekly band; otherwise investigate what moved.",
 }
 
 COST_SENTENCE = ("A false negative costs {fn} {cur} against {fp} {cur} for a false positive, so the "

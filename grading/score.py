@@ -29,6 +29,8 @@ FAMILY_GROUPS = (
     {"imbalance_wrong_metric", "calibration_mismatch"},
     {"slice_failure", "simpson_mix", "selection_bias"},
 )
+# The control's answer: nothing planted (``data_generators.NO_FAILURE``).
+NO_FAILURE = "no_failure"
 DEFAULT_POINTS = {"family": 2, "culprit": 2, "discrimination": 3, "expectations": 1, "decision": 1, "cost": 1}
 
 _POSITIVE = {
@@ -102,6 +104,7 @@ _FREE_TEXT_EXPERIMENTS = [
     (r"\bretrain", "retrain_as_is"),
 ]
 _FREE_TEXT_FAMILIES = [
+    (r"nothing (is )?(wrong|broken)|no (real )?(failure|problem)|(within|just|only) noise|not broken", NO_FAILURE),
     (r"after the (outcome|fact|label)|target leak|label leak|future information|leak", "target_leakage"),
     (r"duplicate", "duplicate_leakage"),
     (r"same (customer|patient|user|entity)|group leak|entity leak", "group_leakage"),
@@ -241,12 +244,16 @@ def score_card(card: dict | None, truth: dict, *, brief: dict | None = None,
     # expectations
     yes, no = _text(c, "expected_if_true"), _text(c, "expected_if_false")
     if len(yes) >= 10 and len(no) >= 10 and yes.lower() != no.lower():
-        own = outcome(exp or {}, Hypothesis(fam or "", tuple(hyp.get("columns") or ()),
-                                            tuple((hyp.get("segment") or {}).items())))
-        key = own.split(":")[0]
-        pos = _POSITIVE.get(key)
-        right_true = bool(pos and re.search(pos, yes.lower()))
-        right_false = bool(re.search(_NEGATIVE, no.lower()))
+        if fam == NO_FAILURE:
+            # "nothing is wrong" predicts a null result; its rival predicts that something moves
+            right_true = bool(re.search(_NEGATIVE, yes.lower()))
+            right_false = any(re.search(p, no.lower()) for p in _POSITIVE.values())
+        else:
+            own = outcome(exp or {}, Hypothesis(fam or "", tuple(hyp.get("columns") or ()),
+                                                tuple((hyp.get("segment") or {}).items())))
+            pos = _POSITIVE.get(own.split(":")[0])
+            right_true = bool(pos and re.search(pos, yes.lower()))
+            right_false = bool(re.search(_NEGATIVE, no.lower()))
         ef = 1.0 if (right_true and right_false) else 0.5
         ev = ("both outcomes stated, in the right direction" if ef == 1
               else "both outcomes stated; the direction does not match what the experiment would show")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from ..errors import ScenarioError
-from ..scenario import DECOY_KINDS, FAMILIES
+from ..scenario import DECOY_KINDS, FAMILIES, NO_FAILURE, PLANTABLE
 
 _CLASS = {
     "target_leakage": "TargetLeakage",
@@ -27,6 +27,7 @@ _CLASS = {
     "imbalance_wrong_metric": "ImbalanceWrongMetric",
     "calibration_mismatch": "CalibrationMismatch",
     "label_delay": "LabelDelay",
+    NO_FAILURE: "NoFailure",
 }
 
 
@@ -36,9 +37,14 @@ def implemented_families() -> list[str]:
     return [f for f in FAMILIES if find_spec(f"{__name__}.{f}") is not None]
 
 
+def plantable() -> list[str]:
+    """What a scenario's ``failure.family`` may name: the implemented families and the control."""
+    return implemented_families() + [NO_FAILURE]
+
+
 def get_family(name: str):
     if name not in _CLASS:
-        raise ScenarioError(f"unknown family {name!r}; allowed: {', '.join(FAMILIES)}")
+        raise ScenarioError(f"unknown family {name!r}; allowed: {', '.join(PLANTABLE)}")
     try:
         module = import_module(f"{__name__}.{name}")
     except ModuleNotFoundError:

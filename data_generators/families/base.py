@@ -43,6 +43,8 @@ class Family:
     min_symptom: ClassVar[float] = 0.05
     resolve_fraction: ClassVar[float] = 0.5
     reference_label: ClassVar[str] = ""
+    # A control plants nothing: the validator checks that nothing shows beyond noise instead.
+    control: ClassVar[bool] = False
     params_allowed: ClassVar[tuple[str, ...]] = ("strength",)
     # The family's knob (leak strength, shift size, ...) and the band it is drawn from per seed.
     strength: ClassVar[float] = 1.0

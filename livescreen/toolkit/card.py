@@ -27,12 +27,12 @@ import pandas as pd
 
 from .experiments import EXPERIMENT_TYPES, ExperimentError, normalise
 
-# The failure families a hypothesis can name (the engine's public vocabulary).
+# The failure families a hypothesis can name (the engine's public vocabulary), and 'no_failure'.
 FAMILIES = (
     "target_leakage", "temporal_leakage", "group_leakage", "preprocessing_leakage",
     "duplicate_leakage", "covariate_shift", "prior_shift", "concept_drift", "schema_change",
     "train_serve_skew", "selection_bias", "slice_failure", "simpson_mix",
-    "imbalance_wrong_metric", "calibration_mismatch", "label_delay",
+    "imbalance_wrong_metric", "calibration_mismatch", "label_delay", "no_failure",
 )
 FAMILY_HELP = {
     "target_leakage": "a feature recorded after the outcome",
@@ -51,6 +51,7 @@ FAMILY_HELP = {
     "imbalance_wrong_metric": "rare positives judged by the wrong metric or threshold",
     "calibration_mismatch": "scores not calibrated to the live rate",
     "label_delay": "labels not yet mature when measured",
+    "no_failure": "nothing is broken: what looks wrong is within noise",
 }
 KEYS = ("hypothesis", "evidence", "experiment", "expected_if_true", "expected_if_false", "decision")
 TEXT_KEYS = ("evidence", "expected_if_true", "expected_if_false", "decision")

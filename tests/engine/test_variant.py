@@ -65,7 +65,7 @@ def test_contract(name, small_variant_factory):
     assert prod[s["timestamp"]].min() >= off[s["timestamp"]].max()
     t = v.truth.to_dict()
     assert set(t) >= {"scenario", "seed", "family", "culprits", "segment", "onset", "decoys"}
-    assert t["family"] in dg.FAMILIES and json.loads(json.dumps(t)) == t
+    assert t["family"] in dg.PLANTABLE and json.loads(json.dumps(t)) == t
     assert all(set(d) >= {"kind", "columns"} for d in t["decoys"]) and len(t["decoys"]) >= 2
     for c in t["culprits"]:
         assert c in off.columns or c == s["id"], c

@@ -79,6 +79,58 @@ def test_a_grader_that_passes_anything_fails_the_check():
     assert ranking_holds(scores)
 
 
+# The control scenario plants nothing; only its decoys are there to be chased.
+CONTROL = [s for s in SCENARIOS if dg.load_scenario(s).family == dg.NO_FAILURE]
+DECOY_FAMILY = {"harmless_drift": "covariate_shift", "null_jump": "schema_change",
+                "suspicious_legit": "target_leakage", "noise_segment": "slice_failure"}
+
+
+def control_submissions(truth, brief):
+    """The right answer ("nothing is broken") and, per decoy, a confident, well-argued card that
+    claims the failure the decoy suggests (each is the reference card of that family)."""
+    subs = {"reference": reference_card(truth, brief=brief)}
+    for d in truth["decoys"]:
+        story = {**truth, "family": DECOY_FAMILY[d["kind"]], "culprits": d["columns"],
+                 "segment": d.get("segment"), "decoys": []}
+        subs[f"claims_{d['kind']}"] = reference_card(story, brief=brief)
+    return subs
+
+
+def control_holds(scores: dict) -> list[str]:
+    """On the control the right answer gets full marks and every claimed failure at most half."""
+    bad = [] if scores["reference"] >= 0.999 else [f"reference {scores['reference']:.2f} < 1"]
+    bad += [f"{k} {v:.2f} > 0.5" for k, v in scores.items() if k.startswith("claims_") and v > 0.5]
+    return bad
+
+
+def test_there_is_a_control_scenario():
+    """Does a shipped scenario plant nothing, with every decoy kind beside it?"""
+    assert CONTROL, "no scenario has failure.family: no_failure"
+    truth = dg.build_variant(CONTROL[0], 0, n_offline=1500, n_production=1500).truth
+    assert truth.family == dg.NO_FAILURE and truth.culprits == [] and truth.segment is None
+    assert {d["kind"] for d in truth.decoys} == set(dg.DECOY_KINDS)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_on_the_control_a_claimed_failure_earns_at_most_half(seed):
+    """Nothing planted: does "nothing is broken" get full marks and each decoy's story at most half?"""
+    v = dg.build_variant(CONTROL[0], seed, n_offline=1500, n_production=1500)
+    truth, features = v.truth.to_dict(), v.schema["features"]
+    scores = {}
+    for kind, card in control_submissions(truth, v.brief).items():
+        s = score_card(card, truth, brief=v.brief, known_columns=features)
+        scores[kind] = s.total / s.max
+    assert len(scores) == 1 + len(truth["decoys"])
+    assert control_holds(scores) == [], scores
+
+
+def test_a_grader_that_passes_anything_fails_the_control():
+    """Would a grader that gives every plausible card full marks be caught on the control?"""
+    v = dg.build_variant(CONTROL[0], 0, n_offline=1500, n_production=1500)
+    scores = {k: 1.0 for k in control_submissions(v.truth.to_dict(), v.brief)}
+    assert control_holds(scores)
+
+
 def _digest(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 

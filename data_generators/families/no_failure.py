@@ -1,0 +1,76 @@
+"""No failure (the control): nothing is planted; production behaves as the offline report said.
+
+What is planted
+---------------
+Nothing. Production rows come from the same world, labelling law and prevalence as the offline
+rows; the team's model and evaluation are sound. Only the scenario's decoys are planted (a harmless
+drift, a null-rate jump, a suspicious-looking legitimate feature, a segment whose gap is noise), so
+a first look offers the usual suspects.
+
+Why
+---
+A control keeps the screen and its grader honest. A candidate who reads noise as a failure, or
+chases a decoy, should not be rewarded; the right first experiment is one that would show a real
+failure if there were one (a per-segment breakdown with intervals, a drift test with a correction
+for the number of features, a calibration check) and shows nothing here. A grader that gives credit
+to any plausible-sounding card fails on this scenario (``tests/grading``).
+
+Symptom
+-------
+None beyond noise. ``symptom`` = offline test AUC - production AUC on labelled rows, which the
+validator requires to be within ``noise_z`` standard errors (Hanley & McNeil 1982) and under
+``max_gap``; the observed positive rate must also match the mean score within ``max_calibration_gap``.
+"""
+from __future__ import annotations
+
+import math
+
+from .base import Family
+
+
+def auc_standard_error(a: float, n_pos: int, n_neg: int) -> float:
+    """Standard error of an AUC estimate (Hanley & McNeil 1982, eq. 2)."""
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    var = (a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / (n_pos * n_neg)
+    return math.sqrt(max(var, 0.0))
+
+
+class NoFailure(Family):
+    name = "no_failure"
+    control = True
+    effect = 0.0
+    strength = 0.0
+    jitter = 0.0
+    symptom_label = "offline test AUC - production AUC (labelled rows); must be within noise"
+    min_symptom = 0.0
+    resolve_fraction = 1.0
+    reference_label = "nothing planted: no experiment has a failure to resolve"
+    params_allowed = ()
+    noise_z = 3.0
+    max_gap = 0.03
+    max_calibration_gap = 0.03
+
+    def choose(self, world):
+        self.culprit_keys = []
+
+    def symptom(self, ev) -> float:
+        return ev.offline_auc - ev.online_auc
+
+    def reference(self, variant) -> float:
+        return 0.0
+
+    def control_checks(self, ev) -> list[tuple[str, float, str, bool]]:
+        """The gap and the calibration are within noise: (name, value, threshold text, passed)."""
+        gap = self.symptom(ev)
+        test, lab = ev.offline_test, ev.labelled
+        se = math.hypot(
+            auc_standard_error(ev.offline_auc, int(test[ev.label].sum()), int((1 - test[ev.label]).sum())),
+            auc_standard_error(ev.online_auc, int(lab[ev.label].sum()), int((1 - lab[ev.label]).sum())))
+        bound = min(self.noise_z * se, self.max_gap)
+        calib = abs(float(lab[ev.label].mean()) - float(lab["score"].mean()))
+        return [
+            ("auc_gap_within_noise", abs(gap), f"<= min({self.noise_z} SE = {self.noise_z * se:.4f}, {self.max_gap})",
+             abs(gap) <= bound),
+            ("calibration_within_noise", calib, f"<= {self.max_calibration_gap} (|observed rate - mean score|)",
+             calib <= self.max_calibration_gap),
+        ]
