@@ -559,7 +559,9 @@ def served_vs_recomputed(case: Case, *, columns=None) -> ExperimentResult:
     keys = [case.id, case.timestamp]
     served = case.production.drop_duplicates(keys)
     rec = case.recomputed.drop_duplicates(keys)
-    j = served[keys + cols + [case.label]].merge(rec[keys + cols], on=keys, suffixes=("", "__rec"))
+    # every served feature comes along: the model rescored on recomputed values needs them all
+    carried = list(dict.fromkeys(cols + [c for c in case.features if c not in keys]))
+    j = served[keys + carried + [case.label]].merge(rec[keys + cols], on=keys, suffixes=("", "__rec"))
     if len(j) == 0:
         raise ExperimentError("served_vs_recomputed: no production row matches the recomputation on "
                               f"{case.id} and {case.timestamp}")

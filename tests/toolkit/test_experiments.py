@@ -123,6 +123,11 @@ def test_served_vs_recomputed_finds_the_skewed_column(case_of, variants):
     v = variants("food_delivery_late")
     r = run_experiment(case_of("food_delivery_late"), {"type": "served_vs_recomputed"})
     assert r.outcome == f"differs:{v.truth.culprits[0]}"
+    # naming the column (as the reference card does) rescores the model with every other feature served
+    named = run_experiment(case_of("food_delivery_late"),
+                           {"type": "served_vs_recomputed", "columns": [v.truth.culprits[0]]})
+    assert named.outcome == r.outcome
+    assert named.figures["auc_recomputed_features"] != named.figures["auc_served_features"]
     assert run_experiment(case_of("saas_churn"), {"type": "served_vs_recomputed"}).outcome == "same"
 
 
