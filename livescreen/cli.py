@@ -156,20 +156,41 @@ def cmd_release(args) -> int:
     return 0
 
 
+def _per_submission(path: str | None, submission: str) -> Path | None:
+    """A file given for every submission, or ``<submission>.json`` in a folder (None when absent)."""
+    if not path:
+        return None
+    p = Path(path)
+    if p.is_dir():
+        p = p / f"{Path(submission).name}.json"
+        return p if p.is_file() else None
+    return p
+
+
 def cmd_grade(args) -> int:
     from grading.grader import GradingError, grade_many
-    from grading.scorecard import write_scorecard
-    jobs = args.jobs
+    from grading.scorecard import HintLogError, load_hints, write_scorecard
+    if args.hints and not args.scorecards:
+        raise UsageError("--hints goes with --scorecards: the hints are shown and credited on the scorecard")
+    try:  # read every hint log before grading: a bad one stops the run with nothing written
+        hints = {s: load_hints(log) for s in args.paths if (log := _per_submission(args.hints, s))}
+    except HintLogError as exc:
+        raise UsageError(str(exc)) from None
     try:
-        results = grade_many(args.paths, args.truth, jobs=jobs)
+        results = grade_many(args.paths, args.truth, jobs=args.jobs)
     except GradingError as exc:
         raise UsageError(str(exc)) from None
     for r in results:
         if r.status == "error" and r.detail.startswith(("no truth", "no submission")):
             raise UsageError(r.detail)
     if args.scorecards:
-        for r in results:
-            write_scorecard(r, Path(args.scorecards))
+        try:
+            for path, r in zip(args.paths, results):
+                t = _per_submission(args.truth, path)
+                truth = json.loads(t.read_text()) if t and t.is_file() else None
+                write_scorecard(r, Path(args.scorecards), hints=hints.get(path), truth=truth)
+        except HintLogError as exc:
+            raise UsageError(str(exc)) from None
     if args.json:
         print(json.dumps([{"submission": r.submission, "status": r.status, "total": r.total, "max": r.max,
                            "items": [{"id": i["id"], "points": i["points"], "max": i["max"]} for i in r.items],
@@ -230,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--json", action="store_true", help="print status, total, max, items and flags as JSON")
     gr.add_argument("--jobs", type=int, default=1, help="grade in parallel processes (default 1)")
     gr.add_argument("--scorecards", help="write each submission's scorecard (HTML and JSON) into this folder")
+    gr.add_argument("--hints", help="the interviewer's hint log: a JSON list of {\"at\": ISO time, \"level\": 1-3}, "
+                                    "or a folder of <submission>.json logs")
     gr.set_defaults(func=cmd_grade)
 
     d = sub.add_parser("demo", help="run the main job end to end for a demo candidate")

@@ -6,11 +6,13 @@ answer, execute the notebook headless, autograde it with nbgrader, write the sco
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 
 DEMO_SEED = 20261125  # the demo candidate's seed; real candidates get a secret seed of their own
+DEMO_HINT_LEVEL = 2  # the demo interviewer gives hint 2 of the ladder before the card
 
 
 def fill_card(notebook: Path, card: dict) -> None:
@@ -41,12 +43,20 @@ def run(*, scenario: str, out: Path) -> int:
     print(f"candidate     {candidate}/  ({nb.name}, offline.csv, production.csv, recomputed.csv, schema.json)")
     print(f"interviewer   {truth_path}  (the truth: grading side only)")
     fill_card(nb, reference_card(truth, brief=meta["brief"]))
+    # The interviewer gives the second hint of the ladder before the candidate commits the card.
+    hints = [{"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "level": DEMO_HINT_LEVEL}]
+    hint_log = out / "interviewer" / "hints.json"
+    hint_log.write_text(json.dumps(hints, indent=2) + "\n")
+    print(f"hint logged   level {DEMO_HINT_LEVEL} of the ladder, before the card  ({hint_log})")
     execute(nb)
     print(f"executed      {nb}  (sample answer on the card, committed, experiment run)")
     result = grade(candidate, truth)
-    html, js = write_scorecard(result, out / "interviewer")
+    html, js = write_scorecard(result, out / "interviewer", hints=hints, truth=truth)
+    total = json.loads(js.read_text())["total"]
     print(f"graded        status {result.status}, {result.total:g} of {result.max:g} autograded points, "
           f"flags: {', '.join(result.flags) or 'none'}")
+    print(f"total         {total['total']:g} / {total['max']:g} by the rubric's formula "
+          f"(prompted by the hint: {', '.join(total['prompted']) or 'nothing'})")
     print(f"scorecard     {html}")
     print(f"              {js}")
     return 0 if result.status == "graded" else 1

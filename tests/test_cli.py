@@ -91,3 +91,20 @@ def test_validate_exits_1_on_a_failing_variant(tmp_path, capsys):
 def test_parse_seeds():
     """Are seed lists and ranges parsed as written?"""
     assert parse_seeds("0-2,7,5-6") == [0, 1, 2, 5, 6, 7]
+
+
+@pytest.mark.parametrize("content, match", [
+    ("not json", "is not valid JSON"),
+    ('{"at": "2026-11-26T10:00:00"}', "must be a JSON list of hints"),
+])
+def test_grade_refuses_a_bad_hint_log_before_grading(tmp_path, content, match):
+    """Does a bad --hints file stop `grade` with one line and exit 2, before any scorecard is written?"""
+    log = tmp_path / "hints.json"
+    log.write_text(content)
+    truth = tmp_path / "truth.json"
+    truth.write_text("{}")
+    r = run("grade", str(tmp_path), "--truth", str(truth), "--scorecards", str(tmp_path / "cards"),
+            "--hints", str(log))
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and match in lines[0], r.stderr
+    assert not (tmp_path / "cards").exists()
