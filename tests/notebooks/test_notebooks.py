@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -105,9 +106,11 @@ def test_nothing_a_candidate_has_reveals_the_truth(name, executed):
         if not path.is_file():
             continue
         text = path.read_text(errors="ignore").lower()
+        if path.suffix == ".ipynb":  # pictures are base64: letters in them can spell anything
+            text = re.sub(r'"image/png": "[a-z0-9+/=\\n]*"', '"image/png": ""', text)
         found = [w for w in words if w in text]
         assert not found, f"{path.name} mentions {found}"
-        counts = {f: text.count(f) for f in dg.FAMILIES}
+        counts = {f: text.count(f) for f in dg.PLANTABLE}
         if path.suffix == ".ipynb":
             # the card lists every family as public vocabulary: the planted one is not singled out
             assert len(set(counts.values())) == 1, f"{path.name} names families unevenly: {counts}"
