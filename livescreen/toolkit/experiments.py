@@ -21,7 +21,7 @@ import pandas as pd
 from data_generators import model as team_model
 
 from . import metrics, style
-from .case import Case
+from .case import Case, one_thread
 
 MIN_GAP = 0.03          # a smaller offline-online AUC gap has nothing to close
 CLOSES = 0.5            # "closes": at most this share of the gap is left
@@ -153,7 +153,8 @@ def run_experiment(case: Case, experiment: dict) -> ExperimentResult:
         ``experiment["params"]``. See ``PARAMS`` for each type's parameters.
     """
     etype, params = normalise(experiment, case=case)
-    result = _RUNNERS[etype](case, **params)
+    with one_thread():  # the runners fit and score models on small data: see ``case.one_thread``
+        result = _RUNNERS[etype](case, **params)
     result.params = params
     return result
 

@@ -15,7 +15,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from . import metrics, style
-from .case import Case
+from .case import Case, one_thread
 
 
 def headline(case: Case) -> dict:
@@ -164,8 +164,9 @@ def feature_importance(case: Case, *, n_repeats: int = 3) -> pd.DataFrame:
     if key not in case._cache:
         model = case.team_model()
         test = case.test
-        r = permutation_importance(model, test[case.features], test[case.label].to_numpy(),
-                                   scoring="roc_auc", n_repeats=n_repeats, random_state=0, n_jobs=1)
+        with one_thread():
+            r = permutation_importance(model, test[case.features], test[case.label].to_numpy(),
+                                       scoring="roc_auc", n_repeats=n_repeats, random_state=0, n_jobs=1)
         case._cache[key] = (pd.DataFrame({"feature": case.features, "importance": r.importances_mean,
                                           "std": r.importances_std})
                             .sort_values("importance", ascending=False).reset_index(drop=True))
