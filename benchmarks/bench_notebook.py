@@ -35,13 +35,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from queue import Empty
 
 import nbformat
-from jupyter_client.channels import AsyncZMQSocketChannel
 from nbformat.v4 import new_code_cell, new_notebook
 
 from data_generators import load_scenario
+from livescreen.kernels import MISSED_WAKEUPS, install_sliced_wait
 from livescreen.notebooks import KERNEL, candidate_folder, execute, released_notebook
 
 SCENARIOS = ("saas_churn", "telecom_churn", "card_chargebacks")  # gradient boosting, then two logistic
@@ -150,43 +149,9 @@ print({mark!r} + json.dumps(times))
 """
 
 
-# -- a transport workaround, in this process only ----------------------------------------------
-# nbclient waits for a kernel's messages on zmq.asyncio sockets, whose edge-triggered wake-ups are
-# now and then missed here (cells that open many widget comms, on a loaded machine): the kernel has
-# replied and is idle, and the client sleeps until the cell's 300 s timeout, whose final check
-# finds the reply (pyzmq's poll re-checks on timeout): up to one Run All in three stalled so. Waiting in
-# short slices makes that final check every 0.25 s instead; nothing else about `execute` changes.
-# Messages that sat unread through a slice are counted and printed ("missed wake-ups").
-SLICE = 0.25
-MISSED_WAKEUPS = [0]
-_get_msg = AsyncZMQSocketChannel.get_msg
-
-
-async def _sliced_get_msg(self, timeout=None):
-    deadline = None if timeout is None else time.monotonic() + timeout
-    last_empty = None  # wall time when a slice last ended with nothing
-    while True:
-        step = SLICE if deadline is None else max(0.0, min(SLICE, deadline - time.monotonic()))
-        started, t = time.time(), time.monotonic()
-        try:
-            msg = await _get_msg(self, timeout=step)
-        except Empty:
-            last_empty = time.time()
-            if deadline is not None and time.monotonic() >= deadline:
-                raise
-            continue
-        try:
-            sent = msg["header"]["date"].timestamp()
-        except (KeyError, AttributeError):
-            return msg
-        # sent well before a slice that slept through it, or found only by a slice's final check
-        if (last_empty is not None and sent + SLICE < last_empty) or (
-                step > 0 and time.monotonic() - t >= 0.95 * step and sent + SLICE < started):
-            MISSED_WAKEUPS[0] += 1
-        return msg
-
-
-AsyncZMQSocketChannel.get_msg = _sliced_get_msg
+# nbclient's waits in this process are sliced (livescreen.kernels; execute() installs it too):
+# the count of wake-ups it picked up is printed at the end.
+install_sliced_wait()
 
 
 def _bench_json(nb) -> dict:

@@ -219,25 +219,16 @@ def candidate_folder(scenario: str, *, seed: int, out: str | Path, truth: str | 
     return out
 
 
-def kernel_manager(folder: Path):
-    """A kernel manager on Unix sockets in ``folder`` (private, and removed by the caller).
-
-    Over TCP, kernels started at the same moment by parallel processes can pick the same free port
-    (jupyter_client chooses ports before the kernel binds them); the client then waits forever on a
-    kernel that is not its own. IPC sockets in a fresh folder cannot collide.
-    """
-    from jupyter_client import KernelManager
-    return KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(folder) / "kernel"),
-                         connection_file=str(Path(folder) / "kernel.json"))
-
-
 def execute(path: str | Path, *, timeout: int = 300, env: dict | None = None) -> nbformat.NotebookNode:
     """Run a notebook headless in its own folder (nbclient) and save it in place."""
     from nbclient import NotebookClient
+
+    from .kernels import install_sliced_wait, kernel_manager
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     old = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="livescreen-kernel-") as sockets:
+        install_sliced_wait()
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", km=kernel_manager(Path(sockets)),
                                 resources={"metadata": {"path": str(path.parent)}})
         try:
