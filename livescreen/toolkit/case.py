@@ -6,32 +6,19 @@ object from frames already in memory. Everything else in the toolkit takes a ``C
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from data_generators.model import one_thread  # noqa: F401 (the toolkit's fits and scoring use it)
+
 FILES = {"offline": "offline.csv", "production": "production.csv", "recomputed": "recomputed.csv"}
 SCHEMA_FILE = "schema.json"
 METADATA_KEYS = ("schema", "categorical", "brief", "model", "columns")
 SCHEMA_KEYS = ("label", "score", "timestamp", "split", "id", "features")
 FIX = "ask for a fresh copy of the candidate folder (or write it again with `livescreen generate`)"
-
-
-@contextmanager
-def one_thread():
-    """Native thread pools (OpenMP, BLAS) at one thread for the block: wrap model fits and predictions.
-
-    A case is small (tens of thousands of rows), where scikit-learn's gradient boosting gains little
-    from threads; on a busy machine (a video call, other work alongside) its OpenMP threads wait on
-    each other: the offline report's refit plus permutation importance took 30 s instead of 2 s on
-    two shared cores. Results are identical (checked: scores and importances, bit for bit).
-    """
-    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
-    with threadpool_limits(limits=1):
-        yield
 
 
 class CaseError(ValueError):
