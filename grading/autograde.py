@@ -19,6 +19,7 @@ from pathlib import Path
 from .answers import TRUTH_ENV
 
 CARD_FILE = "first_experiment.json"
+HISTORY_FILE = "first_experiment_history.jsonl"  # every commit, the first included
 _cache: dict = {}
 
 

@@ -184,7 +184,7 @@ def score_card(card: dict | None, truth: dict, *, brief: dict | None = None,
     res = CardScore()
     if not card or not isinstance(card, dict) or not any(card.get(k) for k in
                                                          ("hypothesis", "experiment", "evidence", "decision")):
-        res.flags.append("no_card")
+        res.flags.append("card_not_committed")
         res.items = [ItemScore(i, 0.0, float(m), "no card") for i, m in pts.items()]
         return res
     c, flags = interpret(card, known_columns=list(known_columns))
