@@ -36,7 +36,7 @@ from sqlalchemy.exc import SAWarning
 warnings.filterwarnings("ignore", category=SAWarning)
 
 from .answers import TRUTH_ENV
-from .autograde import CARD_FILE, HISTORY_FILE, load_card
+from .autograde import HISTORY_FILE, load_card
 from .config import RELEASE, REPO, SOURCE, nbgrader_config
 from .score import score_card
 
@@ -79,7 +79,8 @@ def _scenario_of(folder: Path) -> tuple[str | None, Path | None]:
     return None, None
 
 
-def _truth_for(truth, submission: Path) -> dict:
+def truth_for(truth, submission: Path) -> dict:
+    """The truth for ``submission``: ``truth`` itself (a dict), its JSON file, or ``<submission>.json`` in a folder."""
     if isinstance(truth, dict):
         return truth
     path = Path(truth)
@@ -179,7 +180,7 @@ def grade(submission: str | Path, truth, *, cache: Path | None = None, cell_time
     if not sub.exists():
         raise GradingError(f"no submission at {sub}: pass a candidate folder or its notebook")
     folder = sub if sub.is_dir() else sub.parent
-    truth_d = _truth_for(truth, folder)
+    truth_d = truth_for(truth, folder)
     scenario, nb_path = _scenario_of(folder) if sub.is_dir() else (sub.stem, sub)
     res = _grade(folder, nb_path, scenario, truth_d, cache=cache, cell_timeout=cell_timeout)
     res.seconds = round(time.perf_counter() - t0, 3)
@@ -355,9 +356,7 @@ def restore_cells(nb, release) -> dict[str, list[str]]:
         if cell.cell_type != r.cell_type or any(bool(meta.get(k)) != bool(rmeta.get(k)) for k in _NBGRADER_KEYS) \
                 or _points(meta) != _points(rmeta):
             changes["retyped"].append(gid)
-            new = (nbformat.v4.new_code_cell if r.cell_type == "code" else nbformat.v4.new_markdown_cell)(cell.source)
-            new.metadata = nbformat.from_dict(json.loads(json.dumps(r.metadata)))
-            nb.cells[i] = new
+            nb.cells[i] = _released_cell(r, cell.source)
         elif rmeta.get("locked") and cell.source != r.source:
             changes["edited"].append(gid)
     for k, gid in enumerate(order):
@@ -367,8 +366,7 @@ def restore_cells(nb, release) -> dict[str, list[str]]:
         r = ref[gid]
         if r.metadata["nbgrader"].get("solution"):
             continue  # the candidate's answer: nothing to put back
-        new = (nbformat.v4.new_code_cell if r.cell_type == "code" else nbformat.v4.new_markdown_cell)(r.source)
-        new.metadata = nbformat.from_dict(json.loads(json.dumps(r.metadata)))
+        new = _released_cell(r, r.source)
         at = 0
         for prev in reversed(order[:k]):
             pos = next((j for j, c in enumerate(nb.cells) if _grade_id(c) == prev), None)
@@ -378,6 +376,14 @@ def restore_cells(nb, release) -> dict[str, list[str]]:
         nb.cells.insert(at, new)
         seen.add(gid)
     return {k: v for k, v in changes.items() if v}
+
+
+def _released_cell(released, source: str):
+    """A fresh cell of the released cell's type and metadata, holding ``source``."""
+    make = nbformat.v4.new_code_cell if released.cell_type == "code" else nbformat.v4.new_markdown_cell
+    cell = make(source)
+    cell.metadata = nbformat.from_dict(json.loads(json.dumps(released.metadata)))
+    return cell
 
 
 def _points(meta: dict) -> float:
@@ -544,16 +550,16 @@ def grade_many(submissions, truth, *, jobs: int = 1, cache: Path | None = None,
     if jobs <= 1 or len(work) <= 1:
         return [_grade_job(w) for w in work]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        done = _results(work, [pool.submit(_grade_job, w) for w in work])
+        done = _results([pool.submit(_grade_job, w) for w in work])
     for i, w in enumerate(work):
         if done[i] is None:  # its worker died, or another's death broke the pool: once more, alone
             with ProcessPoolExecutor(max_workers=1) as pool:
-                done[i] = _results([w], [pool.submit(_grade_job, w)])[0] or GradeResult(
+                done[i] = _results([pool.submit(_grade_job, w)])[0] or GradeResult(
                     str(w[0]), None, "error", 0.0, 0.0, [], [], "the grading process died (out of memory?)")
     return done
 
 
-def _results(work, futures) -> list[GradeResult | None]:
+def _results(futures) -> list[GradeResult | None]:
     out = []
     for fut in futures:
         try:

@@ -168,7 +168,7 @@ def _per_submission(path: str | None, submission: str) -> Path | None:
 
 
 def cmd_grade(args) -> int:
-    from grading.grader import GradingError, grade_many
+    from grading.grader import GradingError, grade_many, truth_for
     from grading.scorecard import HintLogError, load_hints, write_scorecard
     if args.hints and not args.scorecards:
         raise UsageError("--hints goes with --scorecards: the hints are shown and credited on the scorecard")
@@ -186,8 +186,7 @@ def cmd_grade(args) -> int:
     if args.scorecards:
         try:
             for path, r in zip(args.paths, results):
-                t = _per_submission(args.truth, path)
-                truth = json.loads(t.read_text()) if t and t.is_file() else None
+                truth = truth_for(args.truth, Path(r.submission))
                 write_scorecard(r, Path(args.scorecards), hints=hints.get(path), truth=truth)
         except HintLogError as exc:
             raise UsageError(str(exc)) from None
