@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from data_generators.errors import ScenarioError
+from livescreen.hub.users import HubError
 
 EXIT_USAGE = 2
 
@@ -258,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--scenario", default="saas_churn")
     d.add_argument("--out", default="out/demo")
     d.set_defaults(func=cmd_demo)
+
+    from livescreen.hub import cli as hub_cli  # the `hub` group (livescreen/hub/cli.py)
+    hub_cli.add_parser(sub)
     return p
 
 
@@ -265,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except (UsageError, ScenarioError) as exc:
+    except (UsageError, ScenarioError, HubError) as exc:
         print(f"livescreen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `livescreen scenarios | head -1`
