@@ -1,8 +1,9 @@
 """The hidden grade cells the source notebook carries, one per autograded rubric item.
 
 In the released notebook each cell keeps its docstring and the visible check that a card was
-committed (nbgrader strips the hidden region), so a candidate sees what is checked, never how, and
-the truth is read only at grading time.
+committed (nbgrader strips the hidden region), so a candidate sees what is checked, never how. The
+hidden region holds no code: the grader scores the card against the truth in its own process after
+the kernel is gone (``grading.grader``), so nothing of the truth or the grader runs in the kernel.
 """
 from __future__ import annotations
 
@@ -27,8 +28,7 @@ def hidden_test_cells(scenario: str | None = None) -> list:
         src = (f'"""{QUESTIONS.get(item_id, item_id)}"""\n'
                "ls.check_complete(card)\n"
                "### BEGIN HIDDEN TESTS\n"
-               "from grading.autograde import item\n"
-               f'item("{item_id}", globals())\n'
+               "None  # scored by the grader after the kernel is gone\n"
                "### END HIDDEN TESTS")
         meta = {"nbgrader": {"grade": True, "grade_id": f"item_{item_id}", "locked": True,
                              "points": points, "schema_version": 3, "solution": False, "task": False}}
