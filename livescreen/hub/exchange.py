@@ -28,7 +28,9 @@ MAX_FILE = 200 * 2 ** 20
 
 
 def candidate_store(name: str, *, store: Path | None = None) -> Path:
-    return paths.private_dir(Path(store or paths.store_dir()) / name)
+    """``<store>/<name>``; the store and it 0700 (owner: the account running the interviewer tools)."""
+    root = paths.private_dir(Path(store or paths.store_dir()))
+    return paths.private_dir(root / name)
 
 
 def _user(name: str):

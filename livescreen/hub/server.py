@@ -69,6 +69,31 @@ def _proc_options() -> str:
     return ""
 
 
+def lock_repository(repo: Path | None = None, *, keep=()) -> list[Path]:
+    """Close the repository to other users: its folder 0711, everything at its top 0700/0600.
+
+    The repository holds the engine, the scenarios, the rubrics and the solutions; a candidate's
+    code could read them by path even though they cannot be imported from the candidate
+    environment. Entries in ``keep`` (the candidate environment, when it lives inside) stay
+    world-readable; the folder itself stays traversable so candidates' servers can reach it.
+    Returns what was closed. Root only (a no-op otherwise).
+    """
+    repo = Path(repo or paths.REPO).resolve()
+    if os.geteuid() != 0:
+        return []
+    keep = {Path(k).resolve() for k in keep}
+    closed = []
+    for entry in repo.iterdir():
+        if entry.resolve() in keep or entry.is_symlink():
+            continue
+        mode = os.stat(entry).st_mode
+        if mode & 0o077:
+            os.chmod(entry, mode & ~0o077)
+            closed.append(entry)
+    os.chmod(repo, 0o711)
+    return closed
+
+
 def write_settings(*, state: Path, port: int, candidate_env: Path | None = None, proxy: Path | None = None,
                    interviewers=(), services=(), roles=(), candidate_environment=None) -> dict:
     state = paths.private_dir(state)
@@ -152,6 +177,7 @@ def start_hub(*, state: Path | None = None, port: int | None = None, candidate_e
     settings = write_settings(state=state, port=port, candidate_env=candidate_env, interviewers=interviewers,
                               services=services, roles=roles, candidate_environment=candidate_environment)
     hide_processes()
+    lock_repository(keep=[settings["candidate_env"]])
     log = Path(log or state / "jupyterhub.log")
     env = {**os.environ, "LIVESCREEN_HUB_STATE": str(state),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
