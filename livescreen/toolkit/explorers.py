@@ -17,8 +17,6 @@ import io
 import numpy as np
 import pandas as pd
 
-from data_generators.evaluation import psi as _psi
-
 from . import gap, metrics, report, style
 from .case import Case
 
@@ -280,7 +278,7 @@ def drift_metrics(case: Case, feature: str) -> dict:
     if key in case._cache:
         return case._cache[key]
     off, prod = case.offline[feature], case.production[feature]
-    out = {"feature": feature, "psi": _psi(off, prod),
+    out = {"feature": feature, "psi": metrics.psi(off, prod),
            "null_offline": float(off.isna().mean()), "null_production": float(prod.isna().mean())}
     if feature in case.categorical:
         levels = list(off.cat.categories)
