@@ -168,3 +168,22 @@ def test_the_session_commands_run_a_session_and_bad_input_is_one_line(home, tmp_
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("session_id,candidate,scenario,status,total") and sid in lines[1]
     assert main(["session", "purge", "--older-than", "soon"]) == 2
+
+
+def test_the_interviewer_guides_are_generated_from_the_scenario_and_rubric(tmp_path):
+    """Is every shipped guide in docs/interviewer up to date, with the phases, the ladder and each family's examples?"""
+    from pathlib import Path
+
+    from data_generators import list_scenarios
+    from grading.rubric import load_rubric
+    from livescreen.sessions.guide import families_of, guide
+    docs = Path(__file__).resolve().parents[2] / "docs" / "interviewer"
+    for name in list_scenarios():
+        text = guide(name)
+        assert (docs / f"{name}.md").read_text() == text, f"rebuild with `livescreen guide` ({name})"
+        rubric = load_rubric(name)
+        assert all(h.text in text for h in rubric.hint_ladder)
+        assert all(f"### {p}" in text for p, _ in S.phase_plan(name))
+        for fam in families_of(name):
+            example = rubric.dimensions[0].level(5).examples.get(fam)  # manual.yaml has none for the control
+            assert f"### {fam}" in text and (example is None or example in text)
