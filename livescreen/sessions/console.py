@@ -63,7 +63,9 @@ _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #222; background: #fafafa; }
 header { background: #1f3b57; color: #fff; padding: .6em 1em; display: flex; gap: 1.5em; align-items: baseline; }
 header h1 { font-size: 1.1em; margin: 0; } header .who { opacity: .8; }
-main { display: grid; grid-template-columns: 1.1fr 1fr; gap: 1em; padding: 1em; }
+main { display: grid; grid-template-columns: minmax(0, 1.1fr) minmax(0, 1fr); gap: 1em; padding: 1em; }
+main > div { min-width: 0; } pre { white-space: pre-wrap; word-break: break-word; max-height: 260px; overflow-y: auto; }
+header input { font: inherit; width: 8em; }
 section { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: .7em 1em; }
 h2 { font-size: 1em; margin: .2em 0 .6em; color: #1f3b57; }
 #timer .phase { font-size: 1.6em; font-weight: 700; } #timer .left { font-size: 1.3em; }
@@ -177,7 +179,7 @@ async function poll() {
 async function hint(level) { await api(`api/sessions/${SID}/hint`, {level, by: me}); }
 async function note() { const t = $('notetext').value; if (!t.trim()) return; await api(`api/sessions/${SID}/note`, {text: t, by: me}); $('notetext').value = ''; }
 async function rate() {
-  me = $('rater').value.trim(); if (!me) { $('msg').textContent = 'type your name first'; return; }
+  me = $('rater').value.trim(); if (!me) { $('msg').textContent = 'type your name (top right) first'; return; }
   localStorage.setItem('livescreen-rater', me);
   const levels = {};
   for (const d of state.manual) {
@@ -191,6 +193,7 @@ async function rate() {
 async function act(a) { await api(`api/sessions/${SID}/${a}`, {by: me}); }
 async function closeSession() { if (confirm('Close the session? Nothing more will be recorded.')) await act('close'); }
 $('rater').value = me;
+$('rater').addEventListener('change', () => { me = $('rater').value.trim(); localStorage.setItem('livescreen-rater', me); });
 setInterval(renderTimer, 1000);
 poll();
 """
@@ -203,7 +206,8 @@ def session_page(row, *, prefix: str, mode: str, who: str | None) -> str:
 <style>{_STYLE}</style></head>
 <body data-prefix="{e(prefix)}" data-session="{e(row['id'])}" data-who="{e(who if mode == 'hub' and who else '')}">
 <header><h1>livescreen console</h1><span>candidate <b>{e(row['candidate'])}</b></span>
-<span>{e(row['scenario'])}</span><span class=who id=status></span><span id=msg style="color:#ffd479"></span></header>
+<span>{e(row['scenario'])}</span><span class=who id=status></span>
+<label>you: <input id=rater placeholder="your name"></label><span id=msg style="color:#ffd479"></span></header>
 <main>
  <div>
   <section id=timerbox><h2>Phase</h2><div id=timer></div>
@@ -220,7 +224,6 @@ def session_page(row, *, prefix: str, mode: str, who: str | None) -> str:
   <section><h2>Private notes</h2><textarea id=notetext rows=2 placeholder="only interviewers see notes"></textarea>
    <button id=addnote onclick="note()">Add note</button></section>
   <section><h2>Your rating (anchored levels 1-5)</h2>
-   <label>Your name <input id=rater></label>
    <div id=rubric></div><textarea id=comment rows=2 placeholder="comment (optional)"></textarea>
    <button id=submitrating onclick="rate()">Submit my rating</button> <span id=rated class=muted></span>
    <h2>The others' ratings</h2><div id=others></div></section>

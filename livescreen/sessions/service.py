@@ -318,11 +318,14 @@ class ApiSession(Interviewer):
         try:
             state = console.state(sid, after=after, viewer=self.get_argument("viewer", None) if self.auth.mode == "local"
                                   else self.who, home=self.home)
+            bus = self.settings["bus"]
+            seen = bus.versions.get(sid, 0)
             if wait and not state["events"]:
                 end = time.monotonic() + wait
-                while time.monotonic() < end and not state["events"]:
+                # until an event, or any change made through this service (a rating, a phase)
+                while time.monotonic() < end and not state["events"] and bus.versions.get(sid, 0) == seen:
                     # woken at once by this process's writes; other processes' (the CLI) within 0.5 s
-                    await self.settings["bus"].wait(sid, min(0.5, end - time.monotonic()))
+                    await bus.wait(sid, min(0.5, end - time.monotonic()))
                     state = console.state(sid, after=after, viewer=self.get_argument("viewer", None)
                                           if self.auth.mode == "local" else self.who, home=self.home)
         except SessionError as err:
