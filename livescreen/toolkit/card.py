@@ -211,7 +211,9 @@ def commit_card(card, folder=".", *, case=None) -> dict:
         Path(tmp).unlink(missing_ok=True)
     with open(folder / HISTORY_FILE, "a") as fh:
         fh.write(json.dumps({**record, "first": first}) + "\n")
-    return {**record, "first": first}
+    from . import service  # the session service keeps the first card by its own clock (when configured)
+    remote = service.record_card(card)
+    return {**record, "first": first, **({"service": remote} if remote else {})}
 
 
 def committed_card(folder=".") -> dict | None:

@@ -474,8 +474,14 @@ def _panel(controls, draw):
                 display(Image(data=png, format="png"))
         return fig
 
+    from . import service
+
+    def changed(change):
+        service.explorer_changed(change.owner.description_key, change.new)  # the console's timeline
+        update()
+
     for c in controls:
-        c.observe(lambda change: update(), names="value")
+        c.observe(changed, names="value")
     box = w.VBox([w.HBox(controls), out])
     box.update = update
     update()

@@ -70,6 +70,8 @@ def start(path=".") -> Case:
     warnings.filterwarnings("ignore")
     case = open_case(path)
     _CURRENT[:] = [case]
+    from . import service
+    service.install()  # report each cell run to the session service (does nothing when unconfigured)
     marker = Path(path) / SESSION_FILE
     if not marker.exists():
         try:
