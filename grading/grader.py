@@ -46,7 +46,7 @@ from sqlalchemy.exc import SAWarning
 warnings.filterwarnings("ignore", category=SAWarning)
 
 from .answers import TRUTH_ENV
-from .autograde import CARD_FILE, HISTORY_FILE, load_card
+from .autograde import CARD_FILE, HISTORY_FILE, _draft, load_card
 from .config import RELEASE, REPO, SOURCE, nbgrader_config
 from .score import score_card
 
@@ -574,6 +574,15 @@ def _graded_card(folder: Path, graded_dir: Path, committed: tuple) -> tuple[dict
     elif at_grading:
         card = at_grading[-1]
         info["source"] = "notebook" if info["source"] == "none" else info["source"]
+    elif info["source"] in ("none", "draft"):
+        # Nothing committed: the notebook's card as the grading run kept it (its check cell saves
+        # the draft), else the submission's own draft (a form's card, a refused commit).
+        # Only the draft: a card file the run wrote is never taken (see _card_tampering).
+        draft = _draft(graded_dir)
+        if draft is not None:
+            card = draft["card"] if isinstance(draft["card"], dict) else {"experiment": draft["card"]}
+            info.update(source="notebook" if draft.get("source") == "notebook" else "draft",
+                        draft_source=draft.get("source"), refused=draft.get("refused"))
     return card, info
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from data_generators import model as team_model
+from . import model as team_model
 
 from . import metrics, style
 from .case import Case, one_thread
@@ -156,6 +156,8 @@ def run_experiment(case: Case, experiment: dict) -> ExperimentResult:
     with one_thread():  # the runners fit and score models on small data: see ``case.one_thread``
         result = _RUNNERS[etype](case, **params)
     result.params = params
+    from . import service  # the console's timeline (marked there when no card was committed yet)
+    service.experiment_run(etype, params)
     return result
 
 
