@@ -95,7 +95,7 @@ def lock_repository(repo: Path | None = None, *, keep=()) -> list[Path]:
 
 
 def write_settings(*, state: Path, port: int, candidate_env: Path | None = None, proxy: Path | None = None,
-                   interviewers=(), services=(), roles=(), candidate_environment=None) -> dict:
+                   interviewers=(), services=(), roles=(), candidate_environment=None, spawner_args=()) -> dict:
     state = paths.private_dir(state)
     settings = {
         "port": port, "hub_port": _free_port(), "proxy_api_port": _free_port(),
@@ -104,6 +104,7 @@ def write_settings(*, state: Path, port: int, candidate_env: Path | None = None,
         "interviewers": sorted(interviewers),
         "services": list(services), "roles": list(roles),
         "candidate_environment": dict(candidate_environment or {}),
+        "spawner_args": list(spawner_args),
     }
     (state / "settings.json").write_text(json.dumps(settings, indent=1))
     os.chmod(state / "settings.json", 0o600)
@@ -180,7 +181,7 @@ def session_service(*, home: Path, port: int | None = None) -> tuple[dict, dict,
 
 def start_hub(*, state: Path | None = None, port: int | None = None, candidate_env: Path | None = None,
               interviewers=(), services=(), roles=(), candidate_environment=None, sessions: bool = True,
-              wait: float = 60, log: Path | None = None) -> Hub:
+              spawner_args=(), wait: float = 60, log: Path | None = None) -> Hub:
     """Start the hub in the background and wait until its API answers 200.
 
     Parameters
@@ -190,6 +191,7 @@ def start_hub(*, state: Path | None = None, port: int | None = None, candidate_e
     interviewers : names of interviewer logins made hub admins.
     services, roles : extra hub services and roles (e.g. the session service).
     candidate_environment : extra environment variables for candidates' servers.
+    spawner_args : extra arguments for candidates' servers (tests expose JupyterLab's app object).
     sessions : run the session service as a hub service (store ``<store>/sessions``) and point
         candidates' servers at it (``LIVESCREEN_SERVICE_URL``).
     """
@@ -205,7 +207,8 @@ def start_hub(*, state: Path | None = None, port: int | None = None, candidate_e
         candidate_environment.setdefault("LIVESCREEN_SERVICE_URL",
                                          f"http://127.0.0.1:{port}/services/{SERVICE_NAME}/")
     settings = write_settings(state=state, port=port, candidate_env=candidate_env, interviewers=interviewers,
-                              services=services, roles=roles, candidate_environment=candidate_environment)
+                              services=services, roles=roles, candidate_environment=candidate_environment,
+                              spawner_args=spawner_args)
     hide_processes()
     lock_repository(keep=[settings["candidate_env"]])
     log = Path(log or state / "jupyterhub.log")
