@@ -258,7 +258,7 @@ def execute(path: str | Path, *, timeout: int = 300, env: dict | None = None) ->
     """Run a notebook headless in its own folder (nbclient) and save it in place."""
     from nbclient import NotebookClient
 
-    from .kernels import install_sliced_wait, kernel_manager
+    from grading.kernels import install_sliced_wait, kernel_manager
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     old = dict(os.environ)
