@@ -446,7 +446,7 @@ def _graded_card(folder: Path, graded_dir: Path) -> tuple[dict | None, dict]:
             info["changed_after_commit"] = True
     elif at_grading:
         card = at_grading[-1]
-        info["source"] = "notebook" if info["source"] == "none" else info["source"]
+        info["source"] = "notebook" if info["source"] in ("none", "draft") else info["source"]
     elif info["source"] in ("none", "draft"):
         # Nothing committed: the notebook's card as the grading run kept it (its check cell saves
         # the draft), else the submission's own draft (a form's card, a refused commit).
