@@ -263,7 +263,7 @@ def _autograde(folder: Path, nb, scenario: str, truth: dict, course: Path, cell_
         truth_file.write_text(json.dumps(truth))
         from nbgrader.apps import NbGraderAPI
 
-        from livescreen.kernels import install_sliced_wait
+        from .kernels import install_sliced_wait
         old_truth = os.environ.get(TRUTH_ENV)
         os.environ[TRUTH_ENV] = str(truth_file)
         try:
@@ -305,7 +305,7 @@ def grading_config(course: Path, cell_timeout: int):
       cell, and a candidate's noisy code (a warning, a background thread printing) can write there
       while a hidden cell runs; what the hidden cells score does not depend on it, and errors still
       score 0.
-    - the kernel talks over Unix sockets in the course folder (``livescreen.kernels``): TCP kernels
+    - the kernel talks over Unix sockets in the course folder (``grading.kernels``): TCP kernels
       started at the same moment by parallel graders can pick the same port.
     """
     c = nbgrader_config(course, work=Path(course) / "work", cell_timeout=cell_timeout)
@@ -446,7 +446,7 @@ def _graded_card(folder: Path, graded_dir: Path) -> tuple[dict | None, dict]:
             info["changed_after_commit"] = True
     elif at_grading:
         card = at_grading[-1]
-        info["source"] = "notebook" if info["source"] == "none" else info["source"]
+        info["source"] = "notebook" if info["source"] in ("none", "draft") else info["source"]
     elif info["source"] in ("none", "draft"):
         # Nothing committed: the notebook's card as the grading run kept it (its check cell saves
         # the draft), else the submission's own draft (a form's card, a refused commit).
