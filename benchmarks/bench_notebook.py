@@ -54,7 +54,7 @@ MARK = "BENCH_JSON "
 LAZY_IMPORTS = """
 import ipywidgets
 from IPython.display import HTML, Image, display
-from data_generators import model as team_model
+from livescreen.toolkit import model as team_model
 """
 
 PROBE = f"""

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import model as team_model
+from livescreen.toolkit import model as team_model  # the ground floor: the team model is the toolkit's
 from .errors import ScenarioError
 from .families import get_decoy, get_family
 from .scenario import Scenario, load_scenario

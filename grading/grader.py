@@ -447,6 +447,14 @@ def _graded_card(folder: Path, graded_dir: Path) -> tuple[dict | None, dict]:
     elif at_grading:
         card = at_grading[-1]
         info["source"] = "notebook" if info["source"] == "none" else info["source"]
+    elif info["source"] in ("none", "draft"):
+        # Nothing committed: the notebook's card as the grading run kept it (its check cell saves
+        # the draft), else the submission's own draft (a form's card, a refused commit).
+        graded, graded_info = load_card(graded_dir, None)
+        if graded is not None:
+            card, info = graded, graded_info
+            if graded_info.get("draft_source") == "notebook":
+                info["source"] = "notebook"
     return card, info
 
 

@@ -142,6 +142,12 @@ def interpret(card: dict, *, known_columns: list[str] = ()) -> tuple[dict, list[
         hyp = {"family": fam, "columns": _columns_in(hyp, list(known_columns))}
         flags.append("free_text_interpreted")
     hyp = dict(hyp or {})
+    fam = hyp.get("family")
+    if isinstance(fam, str) and fam.strip() and fam not in {name for _, name in _FREE_TEXT_FAMILIES}:
+        # free text in the family field (a draft the toolkit refused): matched as the rubric promises
+        hyp["family"] = _match(fam, _FREE_TEXT_FAMILIES)
+        hyp["columns"] = list(hyp.get("columns") or []) or _columns_in(fam, list(known_columns))
+        flags.append("free_text_interpreted")
     exp = card.get("experiment")
     if isinstance(exp, str):
         etype = _match(exp, _FREE_TEXT_EXPERIMENTS)

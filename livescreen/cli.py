@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from data_generators.errors import ScenarioError
+from livescreen.candidate import FolderError
 
 EXIT_USAGE = 2
 
@@ -69,31 +70,9 @@ def cmd_scenarios(args) -> int:
     return 0
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
-
-
-def generate(scenario: str, *, seed: int, out: str | Path, truth: str | Path | None = None,
-             n_offline: int | None = None, n_production: int | None = None):
-    """Build a variant, write the candidate folder to ``out`` and, if asked, the truth to ``truth``."""
-    from data_generators import build_variant
-    out = Path(out)
-    if truth is not None and _inside(Path(truth), out):
-        raise UsageError(f"--truth {truth} is inside the candidate folder {out}: put it outside, "
-                         "the candidate must never receive it")
-    variant = build_variant(scenario, seed, n_offline=n_offline, n_production=n_production)
-    variant.write(out)
-    if truth is not None:
-        variant.truth.write(truth)
-    return variant
-
-
 def cmd_generate(args) -> int:
-    v = generate(args.scenario, seed=parse_seed(args.seed), out=args.out, truth=args.truth,
+    from livescreen.candidate import write_candidate_folder
+    v = write_candidate_folder(args.scenario, seed=parse_seed(args.seed), out=args.out, truth=args.truth,
                  n_offline=_rows(args.n_offline), n_production=_rows(args.n_production))
     print(f"wrote {args.out}: offline {len(v.offline):,} rows, production {len(v.production):,} rows, "
           f"{len(v.schema['features'])} features")
@@ -275,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except (UsageError, ScenarioError) as exc:
+    except (UsageError, ScenarioError, FolderError) as exc:
         print(f"livescreen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `livescreen scenarios | head -1`

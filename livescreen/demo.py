@@ -15,16 +15,25 @@ import nbformat
 DEMO_HINT_LEVEL = 2  # the demo interviewer gives hint 2 of the ladder before the card
 
 
-def fill_card(notebook: Path, card: dict) -> None:
-    """Write ``card`` into the notebook's FIRST_EXPERIMENT cell, as a candidate would type it."""
+def fill_card(notebook: Path, card: dict, *, commit: bool = True) -> None:
+    """Write ``card`` into the notebook's FIRST_EXPERIMENT cell, as a candidate would type it.
+
+    With ``commit`` (the default) the commit cell is switched on too, as a candidate who commits
+    does (it is released commented out, so that Run All never commits): running the notebook then
+    commits the card.
+    """
+    from livescreen.notebooks import COMMIT_NOW
     from livescreen.toolkit.card import card_to_python
     nb = nbformat.read(notebook, as_version=4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "first_experiment":
-            cell.source = card_to_python(card)
-            break
-    else:
+    ids = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+    if "first_experiment" not in ids:
         raise ValueError(f"{notebook} has no first_experiment cell")
+    ids["first_experiment"].source = card_to_python(card)
+    if commit:
+        cell = next((c for c in nb.cells if "commit" in c.metadata.get("tags", [])), None)
+        if cell is None:
+            raise ValueError(f"{notebook} has no commit cell (tagged 'commit')")
+        cell.source = COMMIT_NOW
     nbformat.write(nb, notebook)
 
 

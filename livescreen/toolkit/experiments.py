@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from data_generators import model as team_model
+from . import model as team_model
 
 from . import metrics, style
 from .case import Case, one_thread

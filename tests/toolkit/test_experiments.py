@@ -18,8 +18,29 @@ SHIPPED = set(dg.list_scenarios())
 
 
 def needs(*scenarios):
+    """The detection test uses these scenarios: it FAILS (never skips) when one is not shipped, so a
+    renamed or removed scenario cannot silently switch a detection test off."""
     missing = [s for s in scenarios if s not in SHIPPED]
-    return pytest.mark.skipif(bool(missing), reason=f"scenario {missing} not shipped")
+
+    def wrap(test):
+        if not missing:
+            return test
+
+        def fail(*args, **kwargs):
+            pytest.fail(f"{test.__name__} needs the scenario(s) {missing}, which are not shipped: "
+                        f"point it at the scenarios that now plant what it checks")
+        fail.__name__, fail.__doc__ = test.__name__, test.__doc__
+        return fail
+    return wrap
+
+
+def test_needs_fails_rather_than_skips_when_a_scenario_is_missing():
+    """Does a detection test whose scenario is gone fail with a message naming it?"""
+    @needs("no_such_scenario")
+    def detection(variants):
+        raise AssertionError("never reached")
+    with pytest.raises(pytest.fail.Exception, match="no_such_scenario"):
+        detection(None)
 
 
 def _in_vocabulary(result) -> bool:
