@@ -30,7 +30,7 @@ $(VENV)/.system-deps:
 ## install: create .venv/ and install the kit with its test tools (and Debian's chromium)
 install: $(VENV)/.installed $(VENV)/.system-deps
 
-## demo: install, then generate a variant for a demo candidate and print what was made and where
+## demo: install, then run a whole interview session for a demo candidate (session commands, service, scorecard)
 demo: install
 	$(BIN)/livescreen demo --scenario $(DEMO_SCENARIO) --out $(DEMO_OUT)
 
