@@ -1,9 +1,10 @@
-"""What the hidden test cells call inside nbgrader's kernel.
+"""Reading the card to grade, and scoring it from a truth file in a trusted process.
 
-Each rubric item is one hidden grade cell whose last expression is ``item("<id>", globals())``:
-nbgrader takes that number as the cell's partial credit. The truth comes from the grading side
-(``$LIVESCREEN_TRUTH``, set by the grader), never from the candidate's folder; the card is the
-committed first card when there is one, else the notebook's ``FIRST_EXPERIMENT``.
+``load_card`` is what the grader uses (in its own process) to find the committed card of a
+submission. ``score_here`` and ``item`` score a notebook's card against ``$LIVESCREEN_TRUTH``; they
+are for trusted, interviewer-side runs only (the demo's headless check). Graded kernels never call
+them: there the hidden cells are empty and the grader scores after the kernel is gone
+(``grading.grader``), so no truth is in any kernel's environment or files.
 
 Nothing here writes to stderr: nbgrader zeroes a test cell that does.
 """
