@@ -45,8 +45,10 @@ from sqlalchemy.exc import SAWarning
 # nbgrader's gradebook triggers SQLAlchemy "not in session" warnings that mean nothing here.
 warnings.filterwarnings("ignore", category=SAWarning)
 
+from livescreen.toolkit.card import draft_card  # the toolkit's draft: a refused or uncommitted card
+
 from .answers import TRUTH_ENV
-from .autograde import CARD_FILE, HISTORY_FILE, _draft, load_card
+from .autograde import CARD_FILE, HISTORY_FILE, load_card
 from .config import RELEASE, REPO, SOURCE, nbgrader_config
 from .score import score_card
 
@@ -578,7 +580,7 @@ def _graded_card(folder: Path, graded_dir: Path, committed: tuple) -> tuple[dict
         # Nothing committed: the notebook's card as the grading run kept it (its check cell saves
         # the draft), else the submission's own draft (a form's card, a refused commit).
         # Only the draft: a card file the run wrote is never taken (see _card_tampering).
-        draft = _draft(graded_dir)
+        draft = draft_card(graded_dir)
         if draft is not None:
             card = draft["card"] if isinstance(draft["card"], dict) else {"experiment": draft["card"]}
             info.update(source="notebook" if draft.get("source") == "notebook" else "draft",
