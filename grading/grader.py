@@ -45,9 +45,9 @@ from sqlalchemy.exc import SAWarning
 # nbgrader's gradebook triggers SQLAlchemy "not in session" warnings that mean nothing here.
 warnings.filterwarnings("ignore", category=SAWarning)
 
-from .answers import TRUTH_ENV
-from livescreen.toolkit.card import draft_card
+from livescreen.toolkit.card import draft_card  # the toolkit's draft: a refused or uncommitted card
 
+from .answers import TRUTH_ENV
 from .autograde import CARD_FILE, HISTORY_FILE, load_card
 from .config import RELEASE, REPO, SOURCE, nbgrader_config
 from .score import score_card
