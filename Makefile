@@ -57,7 +57,7 @@ install: $(VENV)/.installed $(VENV)/.system-deps $(CANDIDATE_ENV)/.installed $(P
 hub: install
 	$(BIN)/livescreen hub start --port $(HUB_PORT)
 
-## demo: install, then generate a variant for a demo candidate and print what was made and where
+## demo: install, then run a whole interview session for a demo candidate (session commands, service, scorecard)
 demo: install
 	$(BIN)/livescreen demo --scenario $(DEMO_SCENARIO) --out $(DEMO_OUT)
 

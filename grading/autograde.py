@@ -17,11 +17,12 @@ import os
 import warnings
 from pathlib import Path
 
+from livescreen.toolkit.card import draft_card  # a refused or uncommitted card, kept by the toolkit
+
 from .answers import TRUTH_ENV
 
 CARD_FILE = "first_experiment.json"
 HISTORY_FILE = "first_experiment_history.jsonl"  # every commit, the first included
-DRAFT_FILE = "first_experiment_draft.json"  # a refused or uncommitted card (livescreen.toolkit.card)
 _cache: dict = {}
 
 
@@ -48,20 +49,11 @@ def load_card(folder: str | Path = ".", namespace: dict | None = None) -> tuple[
     if isinstance(nb_card, (dict, str)) and _filled(nb_card):
         info["source"] = "notebook"
         return nb_card if isinstance(nb_card, dict) else {"experiment": nb_card}, info
-    draft = _draft(folder)
+    draft = draft_card(folder)
     if draft is not None:  # the toolkit keeps a refused or uncommitted card as a draft: never lost
         info.update(source="draft", draft_source=draft.get("source"), refused=draft.get("refused"))
         return draft["card"] if isinstance(draft["card"], dict) else {"experiment": draft["card"]}, info
     return None, info
-
-
-def _draft(folder: Path) -> dict | None:
-    """The toolkit's draft card record in ``folder`` (``first_experiment_draft.json``), if readable."""
-    try:
-        record = json.loads((Path(folder) / DRAFT_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) and isinstance(record.get("card"), (dict, str)) else None
 
 
 def _filled(card) -> bool:

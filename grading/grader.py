@@ -45,8 +45,10 @@ from sqlalchemy.exc import SAWarning
 # nbgrader's gradebook triggers SQLAlchemy "not in session" warnings that mean nothing here.
 warnings.filterwarnings("ignore", category=SAWarning)
 
+from livescreen.toolkit.card import draft_card  # the toolkit's draft: a refused or uncommitted card
+
 from .answers import TRUTH_ENV
-from .autograde import CARD_FILE, HISTORY_FILE, _draft, load_card
+from .autograde import CARD_FILE, HISTORY_FILE, load_card
 from .config import RELEASE, REPO, SOURCE, nbgrader_config
 from .score import score_card
 
@@ -327,7 +329,7 @@ def _autograde(folder: Path, nb, scenario: str, truth: dict, course: Path, cell_
             datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
         from nbgrader.apps import NbGraderAPI
 
-        from livescreen.kernels import install_sliced_wait
+        from .kernels import install_sliced_wait
         saved = os.environ.pop(TRUTH_ENV, None)  # never inherited by anything started from here
         try:
             with _venv_path(), _quiet_logs():
@@ -426,7 +428,7 @@ def grading_config(course: Path, cell_timeout: int, *, run_as: str = ""):
     - stderr output never zeroes a graded cell. nbgrader scores 0 for any stderr output in a test
       cell, and a candidate's noisy code (a warning, a background thread printing) can write there
       while a hidden cell runs; the points come from the grader's own scoring anyway.
-    - the kernel talks over Unix sockets in the course's kernel folder (``livescreen.kernels``): TCP
+    - the kernel talks over Unix sockets in the course's kernel folder (``grading.kernels``): TCP
       kernels started at the same moment by parallel graders can pick the same port.
     """
     from .sandbox import SandboxKernelManager
@@ -573,12 +575,12 @@ def _graded_card(folder: Path, graded_dir: Path, committed: tuple) -> tuple[dict
             info["changed_after_commit"] = True
     elif at_grading:
         card = at_grading[-1]
-        info["source"] = "notebook" if info["source"] == "none" else info["source"]
+        info["source"] = "notebook" if info["source"] in ("none", "draft") else info["source"]
     elif info["source"] in ("none", "draft"):
         # Nothing committed: the notebook's card as the grading run kept it (its check cell saves
         # the draft), else the submission's own draft (a form's card, a refused commit).
         # Only the draft: a card file the run wrote is never taken (see _card_tampering).
-        draft = _draft(graded_dir)
+        draft = draft_card(graded_dir)
         if draft is not None:
             card = draft["card"] if isinstance(draft["card"], dict) else {"experiment": draft["card"]}
             info.update(source="notebook" if draft.get("source") == "notebook" else "draft",

@@ -42,7 +42,8 @@ def cmd_new(args) -> int:
     if out["token"]:
         print(f"service     the candidate's kernel reports to {args.service_url or 'http://127.0.0.1:8765/'} "
               f"(token in {out['folder']}/.livescreen/service.json)")
-    print(f"next        livescreen console   # then open the session {out['id']} and press Start")
+    print(f"next        livescreen console   # then open the session {out['id']}"
+          + ("" if args.start else " and press Start when the candidate joins"))
     return 0
 
 

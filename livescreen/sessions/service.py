@@ -176,8 +176,8 @@ class HubAuth(Auth):
         token = handler.bearer()
         model = await self.user_for(token) if token else None
         if model is None and self.oauth is not None:
-            model = self.oauth.get_user(handler)
-            if asyncio.iscoroutine(model):
+            model = self.oauth.get_user(handler)  # the hub's OAuth cookie (jupyterhub.services.auth)
+            if asyncio.iscoroutine(model) or isinstance(model, asyncio.Future):
                 model = await model
             if model and "groups" not in model:
                 model = await self.user_for_name(model["name"])
@@ -271,8 +271,13 @@ class Interviewer(Base):
     async def prepare(self):
         self.who = await self.auth.interviewer(self)
         if self.who is None:
-            if isinstance(self, Page) and self.auth.mode == "hub" and getattr(self.auth, "oauth", None) is not None:
-                return self.redirect(self.auth.oauth.login_url)
+            oauth = getattr(self.auth, "oauth", None)
+            if isinstance(self, Page) and self.auth.mode == "hub" and oauth is not None \
+                    and self.bearer() is None and not self.get_cookie(oauth.cookie_name):
+                # the hub's OAuth: a state cookie, then the hub's authorize URL (as HubOAuthenticated does)
+                from tornado.httputil import url_concat
+                state = oauth.set_state_cookie(self, next_url=self.request.uri)
+                return self.redirect(url_concat(oauth.login_url, {"state": state}))
             raise tornado.web.HTTPError(403, reason="interviewers only")
         if isinstance(self, Page) and self.auth.mode == "local" and self.get_query_argument("token", None):
             # the token leaves the address bar: an HTTP-only, same-site cookie holds it from now on

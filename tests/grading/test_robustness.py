@@ -176,7 +176,7 @@ def _make_submissions(good: Path, root: Path, partial: dict) -> dict[str, Path]:
     uncommitted = copy_of("uncommitted_card")  # filled in, never committed
     missing = copy_of("missing_card")  # the released notebook as it was handed out, nothing committed
     for d in (uncommitted, missing):
-        for name in ("first_experiment.json", "first_experiment_history.jsonl"):
+        for name in ("first_experiment.json", "first_experiment_history.jsonl", "first_experiment_draft.json"):
             (d / name).unlink()
     shutil.copyfile(released_notebook(SC), missing / f"{SC}.ipynb")
     return subs

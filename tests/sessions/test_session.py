@@ -187,3 +187,17 @@ def test_the_interviewer_guides_are_generated_from_the_scenario_and_rubric(tmp_p
         for fam in families_of(name):
             example = rubric.dimensions[0].level(5).examples.get(fam)  # manual.yaml has none for the control
             assert f"### {fam}" in text and (example is None or example in text)
+
+
+def test_the_phase_timer_counts_down_and_nudges_on_overrun():
+    """Does the timer give the minutes left in the phase, and a nudge naming the next phase once it overran?"""
+    from datetime import datetime, timedelta, timezone
+    t0 = datetime(2026, 12, 3, 10, 0, tzinfo=timezone.utc)
+    row = {"status": "open", "phases": [["brief", 3], ["explore", 12], ["card", 5], ["discussion", 5]],
+           "started_at": t0, "phase": "explore", "phase_started_at": t0 + timedelta(minutes=3)}
+    on_time = S.timer(row, at=t0 + timedelta(minutes=5))
+    assert on_time["phase"] == "explore" and on_time["minutes_left"] == 10 and not on_time["overrun"]
+    late = S.timer(row, at=t0 + timedelta(minutes=17))
+    assert late["overrun"] and late["minutes_left"] == -2 and "move on to card" in late["nudge"]
+    assert S.timer({**row, "started_at": None}, at=t0)["phase"] == "not started"
+    assert S.timer({**row, "status": "closed"})["phase"] == "closed"
