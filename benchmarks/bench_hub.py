@@ -137,7 +137,7 @@ class Candidate:
             self.errors.append(f"explorer: {out['ename']}")
 
     def commit(self):
-        code = f"import json\nfrom livescreen.toolkit import service\nservice.record_card({json.dumps(CARD)})"
+        code = f"import json\nfrom livescreen.toolkit import service\nservice.record_card({CARD!r})"
         out = self.kernel.execute(code, timeout=60)
         return out["status"] == "ok" and out["result"] not in (None, "None")
 
