@@ -19,7 +19,8 @@ from livescreen.hub.client import Session
 
 from .conftest import hub_prerequisites, unique_id
 
-pytestmark = pytest.mark.skipif(hub_prerequisites() is not None, reason=str(hub_prerequisites()))
+pytestmark = [pytest.mark.skipif(hub_prerequisites() is not None, reason=str(hub_prerequisites())),
+              pytest.mark.xdist_group("hub-isolation")]  # one hub for the module, on one worker
 
 SC = "saas_churn"
 
