@@ -19,7 +19,7 @@ from livescreen.hub import paths
 
 from .conftest import hub_prerequisites, unique_id
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("hub-browser"),
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.full, pytest.mark.xdist_group("hub-browser"),
               pytest.mark.skipif(hub_prerequisites() is not None, reason=str(hub_prerequisites()))]
 
 CHROMIUM = Path("/usr/bin/chromium")
