@@ -159,6 +159,13 @@ def morning(cands, lone, *, window, runs, moves, seed, deadline):
     rng = random.Random(seed)
 
     def session_of(c, r):
+        try:
+            return one_session(c, r)
+        except Exception as exc:  # noqa: BLE001 - a candidate whose session broke is counted, not fatal
+            c.errors.append(f"session: {type(exc).__name__}: {exc}"[:200])
+            return False
+
+    def one_session(c, r):
         plan = sorted([("run", rng_t) for rng_t in [r.uniform(0, window * 0.7) for _ in range(runs)]]
                       + [("move", r.uniform(0, window)) for _ in range(moves)], key=lambda x: x[1])
         t0 = time.monotonic()
