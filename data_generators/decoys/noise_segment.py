@@ -11,10 +11,14 @@ import numpy as np
 
 from ..evaluation import auc
 from ..families.base import Decoy
+from ..registry import register_decoy
 
 
+@register_decoy
 class NoiseSegment(Decoy):
     kind = "noise_segment"
+    help = "a segment that looks worse, within noise"
+    rival = "slice_failure"  # what a candidate chasing it would suspect
     fix = "exclude"
 
     def choose(self, world, *, taken):
