@@ -38,8 +38,8 @@ class SelectionBias(Family):
     help = "labels only for a selected population (feedback loop)"
     # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
     expected = (
-        "on a randomized holdout the model scores below its approved-only estimate",
-        "the randomized holdout agrees with the approved-only estimate",
+        "rows chosen at random differ from the labelled ones: on them the model scores below its offline estimate",
+        "the randomized holdout looks like the labelled rows and agrees with the offline estimate",
     )
     decision = "If true, keep a randomized holdout and reweight; if false, keep the model."
     symptoms = (

@@ -37,8 +37,8 @@ class SimpsonMix(Family):
     help = "a change in the segment mix"
     # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
     expected = (
-        "each level of {cols} scores as well as offline; standardised to the offline mix the gap closes",
-        "a level of {cols} is worse than offline, or the gap stays at a fixed mix",
+        "the level of {cols} that now dominates scores below the rest pooled, though each level keeps its offline AUC",
+        "no level of {cols} stands apart: the gap stays at a fixed mix",
     )
     decision = (
         "If true, report metrics at a fixed segment mix and keep the model; if false, look for the failing segment."
