@@ -24,7 +24,7 @@ def needs(*scenarios):
 
 def _in_vocabulary(result) -> bool:
     allowed = E.OUTCOMES[result.type]
-    return any(result.outcome == a or (a.endswith(":<column>") and result.outcome.startswith(a[:-len("<column>")]))
+    return any(result.outcome == a or (a.endswith(">") and result.outcome.startswith(a[:a.index(":") + 1]))
                for a in allowed)
 
 
