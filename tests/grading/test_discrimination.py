@@ -44,7 +44,4 @@ def test_declared_outcomes_are_what_the_experiments_measure(name):
             wrong.append(f"{exp}: declared {declared}, measured {measured}")
     assert checked >= 12 and wrong == [], wrong
     ref = reference_card(truth)["experiment"]
-    if truth["family"] == "calibration_mismatch":
-        pytest.xfail("the calibration family's reference (threshold_by_cost) measures no_gain: the toolkit "
-                     "picks the cost threshold on offline test rows (see KNOWN_DISAGREEMENTS)")
     assert run_experiment(case, ref).outcome == outcome(ref, true), ref
