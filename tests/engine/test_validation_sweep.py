@@ -33,6 +33,16 @@ UNCALIBRATED = {
     ("payment_fraud", "schema_change"): "effect -20% on seed 101",
     ("ride_cancellations", "concept_drift"): "symptom 0.025 below its 0.05 floor on seed 101",
     ("support_escalation", "concept_drift"): "effect +161% on seed 103",
+    ("account_takeover", "label_delay"): "effect +17% on seed 103",
+    ("card_chargebacks", "slice_failure"): "effect +136% on seed 102",
+    ("content_recommendation_ctr", "slice_failure"): "effect +17% on seed 102",
+    ("credit_default", "prior_shift"): "effect +21% on seed 104",
+    ("food_delivery_late", "temporal_leakage"): "effect +25% on seed 102",
+    ("marketplace_seller_risk", "label_delay"): "effect -27%, team offline AUC 0.56 (this world's AUC leans on the "
+                                                "encoded column) and the drift decoy resolves it, on seed 102",
+    ("marketplace_seller_risk", "covariate_shift"): "no symptom and team offline AUC 0.61 on seed 103",
+    ("payment_fraud", "selection_bias"): "effect +29% on seed 103",
+    ("ride_cancellations", "selection_bias"): "effect +24% and the suspicious decoy resolves part of it on seed 103",
 }
 
 
