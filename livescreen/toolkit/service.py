@@ -37,6 +37,7 @@ HUB_TOKEN_ENV = "JUPYTERHUB_API_TOKEN"
 LOCAL_FILE = Path(".livescreen") / "service.json"
 MAX_QUEUE = 5000
 TIMEOUT = 3.0
+CARD_TIMEOUT = 30.0
 
 _queue: "queue.Queue[tuple[str, dict]]" = queue.Queue(MAX_QUEUE)
 _worker: list[threading.Thread] = []
@@ -140,7 +141,9 @@ def record_card(card: dict) -> dict | None:
     flush(TIMEOUT)
     for attempt in range(3):
         try:
-            return _post(cfg, "api/card", {"card": card, "at": _now()})
+            # a deliberate act, answered once: wait longer than for an event so a busy server's
+            # slow answer is not retried into a second commit
+            return _post(cfg, "api/card", {"card": card, "at": _now()}, timeout=CARD_TIMEOUT)
         except urllib.error.HTTPError:
             return None
         except (OSError, ValueError):
