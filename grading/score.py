@@ -20,17 +20,12 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from data_generators import registry
+
 from .discrimination import RED_FLAGS, Hypothesis, best_share, discrimination, outcome
 
-FAMILY_GROUPS = (
-    {"target_leakage", "temporal_leakage", "group_leakage", "preprocessing_leakage", "duplicate_leakage"},
-    {"covariate_shift", "prior_shift", "concept_drift"},
-    {"schema_change", "train_serve_skew", "label_delay"},
-    {"imbalance_wrong_metric", "calibration_mismatch"},
-    {"slice_failure", "simpson_mix", "selection_bias"},
-)
 # The control's answer: nothing planted (``data_generators.NO_FAILURE``).
-NO_FAILURE = "no_failure"
+NO_FAILURE = registry.NO_FAILURE
 DEFAULT_POINTS = {"family": 2, "culprit": 2, "discrimination": 3, "expectations": 1, "decision": 1, "cost": 1}
 
 _POSITIVE = {
@@ -208,7 +203,7 @@ def score_card(card: dict | None, truth: dict, *, brief: dict | None = None,
     # family
     if fam == tfam:
         f, ev = 1.0, f"names {fam}"
-    elif fam and any(fam in g and tfam in g for g in FAMILY_GROUPS):
+    elif fam and registry.kind_of(fam) == registry.kind_of(tfam) not in (None, "control"):
         f, ev = 0.5, f"names {fam}, a sibling of the planted family"
     else:
         f, ev = 0.0, f"names {fam or 'no family'}"

@@ -28,11 +28,33 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from ..registry import register_family
 from .base import Family
 
 
+@register_family
 class CalibrationMismatch(Family):
     name = "calibration_mismatch"
+    kind = "evaluation"
+    help = "scores not calibrated to the live rate"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "scores sit far above the observed rate, so a threshold set by cost on them flags far fewer and lowers the cost",
+        "moving the threshold does not lower the cost",
+    )
+    decision = (
+        "If true, recalibrate or prior-correct and re-set the threshold; if false, check drift."
+    )
+    symptoms = (
+        "Far more cases are flagged than turn out positive: the scores run well above the outcomes.",
+    )
+    expert = (
+        ("threshold_by_cost",
+         "on over-confident scores a threshold set by cost flags fewer and costs less"),
+        ("recalibrate",
+         "a reliability diagram shows scores far above outcomes everywhere, offline and online alike"),
+    )
+    outcomes = {"recalibrate": "miscalibrated", "threshold_by_cost": "threshold_change_helps"}
     effect = 0.455
     strength = 0.5  # positive share of the team's (undersampled) training data
     symptom_label = "mean production score - production positive rate"
