@@ -245,8 +245,10 @@ class CandidateEvents(Base):
         data = self.body()
         kind = data.pop("kind", None)
         client_at = data.pop("at", None)
+        uid = data.pop("uid", None)
         try:
-            ev = session.record_event(sid, kind, data, source="candidate", client_at=client_at, home=self.home)
+            ev = session.record_event(sid, kind, data, source="candidate", client_at=client_at, uid=uid,
+                                      home=self.home)
         except SessionError as err:
             return self.refuse(err)
         self.settings["bus"].notify(sid)
@@ -260,7 +262,8 @@ class CandidateCard(Base):
             raise tornado.web.HTTPError(403, reason="no open session for this token")
         data = self.body()
         try:
-            out = session.record_card(sid, data.get("card"), client_at=data.get("at"), home=self.home)
+            out = session.record_card(sid, data.get("card"), client_at=data.get("at"), uid=data.get("uid"),
+                                      home=self.home)
         except SessionError as err:
             return self.refuse(err)
         self.settings["bus"].notify(sid)

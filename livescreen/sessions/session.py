@@ -185,7 +185,8 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
     else:
         token = secrets.token_urlsafe(24)
         (out / SERVICE_FILE).parent.mkdir(exist_ok=True)
-        (out / SERVICE_FILE).write_text(json.dumps({"url": service_url or DEFAULT_SERVICE_URL, "token": token}))
+        (out / SERVICE_FILE).write_text(json.dumps({"url": service_url or DEFAULT_SERVICE_URL, "token": token,
+                                                    "folder": str(out)}))
         os.chmod(out / SERVICE_FILE, 0o600)
     t = now()
     row = {"id": session_id, "candidate": candidate.strip(), "scenario": scenario, "seed": seed, "truth": truth,
@@ -266,54 +267,89 @@ def _clean(data) -> dict:
     return json.loads(text)
 
 
+def _uid(uid) -> str | None:
+    return str(uid)[:64] if uid else None
+
+
+def _existing(conn, session_id: str, uid: str):
+    return conn.execute(sa.select(events).where(events.c.session_id == session_id)
+                        .where(events.c.uid == uid)).mappings().first()
+
+
 def record_event(session_id: str, kind: str, data: dict | None = None, *, source: str = "candidate",
-                 author: str | None = None, client_at: str | None = None, home=None) -> dict:
+                 author: str | None = None, client_at: str | None = None, uid: str | None = None,
+                 home=None) -> dict:
     """Append one event to the timeline, stamped with the server's clock.
 
     Candidate kinds: ``cell`` (label, error), ``explorer`` (which, value), ``experiment`` (type; marked
     ``before_card`` when no card was committed yet), ``card`` (use :func:`record_card`). Interviewer
-    kinds: ``hint``, ``note``, ``phase``, ``start``, ``close``.
+    kinds: ``hint``, ``note``, ``phase``, ``start``, ``close``. ``uid`` (the sender's id for this
+    event) makes a retried send idempotent: the event is recorded once.
     """
     allowed = CANDIDATE_KINDS if source == "candidate" else INTERVIEWER_KINDS
     if kind not in allowed:
         raise SessionError(f"unknown event kind {kind!r} from the {source}; allowed: {', '.join(allowed)}")
     data = _clean(data or {})
+    uid = _uid(uid)
     _, eng = _db(home)
-    with eng.begin() as conn:
-        row = _get(conn, session_id)
-        _check_open(row)
-        if kind == "experiment":
-            data["before_card"] = row["card"] is None
-        t = now()
-        eid = conn.execute(events.insert().values(session_id=session_id, kind=kind, at=t, source=source,
-                                                  author=author, client_at=str(client_at)[:40] if client_at else None,
-                                                  data=data)).inserted_primary_key[0]
+    try:
+        with eng.begin() as conn:
+            row = _get(conn, session_id)
+            _check_open(row)
+            if kind == "experiment":
+                data["before_card"] = row["card"] is None
+            t = now()
+            eid = conn.execute(events.insert().values(session_id=session_id, kind=kind, at=t, source=source,
+                                                      author=author, uid=uid, data=data,
+                                                      client_at=str(client_at)[:40] if client_at else None)
+                               ).inserted_primary_key[0]
+    except sa.exc.IntegrityError:
+        if uid is None:
+            raise
+        with eng.connect() as conn:
+            old = _existing(conn, session_id, uid)
+        return {"id": old["id"], "kind": old["kind"], "at": iso(old["at"]), "data": old["data"], "repeated": True}
     return {"id": eid, "kind": kind, "at": iso(t), "data": data}
 
 
-def record_card(session_id: str, card, *, client_at: str | None = None, home=None) -> dict:
+def record_card(session_id: str, card, *, client_at: str | None = None, uid: str | None = None,
+                home=None) -> dict:
     """Record a card commit. The FIRST one is the session's card; a later commit never replaces it.
 
     Returns ``{"committed_at", "first", "first_committed_at"}``: the server's time of this commit,
-    whether it became the first card, and when the first card was committed.
+    whether it became the first card, and when the first card was committed. A commit sent again
+    with the same ``uid`` (its reply was lost) gets the same answer and is recorded once.
     """
     from livescreen.toolkit.card import CardError, check_card
     try:
         card = check_card(card)
     except CardError as exc:
         raise SessionError(f"the card is not complete: {exc}") from None
+    uid = _uid(uid)
     _, eng = _db(home)
-    with eng.begin() as conn:
-        row = _get(conn, session_id)
-        _check_open(row)
-        t = now()
-        # One UPDATE guarded by "card IS NULL": two commits racing cannot both become first.
-        first = conn.execute(sessions.update().where(sessions.c.id == session_id).where(sessions.c.card.is_(None))
-                             .values(card=card, card_at=t)).rowcount == 1
-        conn.execute(events.insert().values(session_id=session_id, kind="card", at=t, source="candidate",
-                                            client_at=str(client_at)[:40] if client_at else None,
-                                            data={"first": first, "card": card}))
-        first_at = t if first else _aware(row["card_at"])
+    try:
+        with eng.begin() as conn:
+            row = _get(conn, session_id)
+            _check_open(row)
+            t = now()
+            # the event first: a repeated uid fails here and rolls the whole commit back
+            eid = conn.execute(events.insert().values(session_id=session_id, kind="card", at=t, source="candidate",
+                                                      client_at=str(client_at)[:40] if client_at else None, uid=uid,
+                                                      data={"first": False, "card": card})).inserted_primary_key[0]
+            # One UPDATE guarded by "card IS NULL": two commits racing cannot both become first.
+            first = conn.execute(sessions.update().where(sessions.c.id == session_id)
+                                 .where(sessions.c.card.is_(None)).values(card=card, card_at=t)).rowcount == 1
+            if first:
+                conn.execute(events.update().where(events.c.id == eid).values(data={"first": True, "card": card}))
+            first_at = t if first else _aware(row["card_at"])
+    except sa.exc.IntegrityError:
+        if uid is None:
+            raise
+        with eng.connect() as conn:
+            old = _existing(conn, session_id, uid)
+            row = _get(conn, session_id)
+        return {"committed_at": iso(old["at"]), "first": bool(old["data"].get("first")),
+                "first_committed_at": iso(row["card_at"])}
     return {"committed_at": iso(t), "first": first, "first_committed_at": iso(first_at)}
 
 

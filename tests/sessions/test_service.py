@@ -154,3 +154,21 @@ def test_on_the_hub_tokens_are_checked_with_the_hub_and_only_interviewers_see_th
     finally:
         svc.stop()
         hub.shutdown()
+
+
+def test_the_local_service_file_counts_only_in_its_own_folder(svc, two, tmp_path, monkeypatch):
+    """Does the toolkit read .livescreen/service.json in the candidate's folder, but not in a copy of it
+    (a grader's scratch copy must never report as the candidate), nor with no file at all?"""
+    import shutil
+    a, _ = two
+    for var in (client.URL_ENV, client.TOKEN_ENV, client.HUB_TOKEN_ENV):
+        monkeypatch.delenv(var, raising=False)
+    folder = tmp_path / "a"
+    monkeypatch.chdir(folder)
+    assert client.config() == (svc.url, a["token"])
+    copy = tmp_path / "graded"
+    shutil.copytree(folder, copy)
+    monkeypatch.chdir(copy)
+    assert client.config() is None and client.record_event("cell", label="x") is False
+    monkeypatch.chdir(tmp_path)
+    assert client.config() is None and client.record_card({"hypothesis": {}}) is None
