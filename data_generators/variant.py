@@ -161,7 +161,7 @@ def build_world(scenario: Scenario, seed: int, *, n_offline: int, n_production: 
     family.labels(world)
     world.sample_labels()
     world.materialize()
-    world.release_latents(keep=taken | set(getattr(family, "keep_latents", ())))
+    world.release_latents(keep=taken)
     declared = [c.name for c in world.columns.values() if not c.planted]
     world.recomputed = world.frames["production"][[world.id_name, world.timestamp_name] + declared].copy()
     family.observed(world)
@@ -217,8 +217,7 @@ def finish_variant(sc: Scenario, seed: int, world: World, family, decoys) -> Var
     order = [features[i] for i in world.rng.permutation(len(features))]
     used = [f for f in order if f not in world.model_excludes]
     train = off[off[SPLIT] == "train"]
-    fitted = team_model.fit(world.model_spec, train, features=used, label=world.label_name,
-                            sample_weight=getattr(world, "train_weight", None))
+    fitted = team_model.fit(world.model_spec, train, features=used, label=world.label_name)
     test_mask = (off[SPLIT] == "test").to_numpy()
     off_score = np.full(len(off), np.nan)
     off_score[test_mask] = team_model.predict(fitted, off.loc[test_mask])

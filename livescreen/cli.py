@@ -14,6 +14,7 @@ from pathlib import Path
 
 from data_generators.errors import ScenarioError
 from livescreen.candidate import FolderError
+from livescreen.hub.users import HubError
 
 EXIT_USAGE = 2
 
@@ -247,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from livescreen.sessions.commands import add_parser as add_session_commands
     add_session_commands(sub)  # session ..., console, calibrate, guide
+
+    from livescreen.hub import cli as hub_cli  # the `hub` group (livescreen/hub/cli.py)
+    hub_cli.add_parser(sub)
     return p
 
 
@@ -254,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except (UsageError, ScenarioError, FolderError) as exc:
+    except (UsageError, ScenarioError, FolderError, HubError) as exc:
         print(f"livescreen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `livescreen scenarios | head -1`

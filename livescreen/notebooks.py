@@ -77,8 +77,8 @@ def source_notebook(scenario, *, hidden_tests: list | None = None) -> nbformat.N
 
 **Your task (25 minutes).** The team is worried about this model. Read the brief, look at the
 evidence below and use the explorers. Then write down **your first experiment** on the card in
-section 5: what you believe is going on, what would show it, and what you would do next. There is
-no trick to spot, and "nothing is broken" is an answer too if the evidence says so.
+section 5: what you believe is going on, what would show it, and what you would do next. Say what
+the evidence supports: "nothing is broken" is an answer too.
 
 **The first card you commit is the one that counts.** Committing is a deliberate step: the card's
 **Commit** button, or `ls.commit(FIRST_EXPERIMENT)` in the commit cell. Running all cells never
@@ -258,7 +258,7 @@ def execute(path: str | Path, *, timeout: int = 300, env: dict | None = None) ->
     """Run a notebook headless in its own folder (nbclient) and save it in place."""
     from nbclient import NotebookClient
 
-    from .kernels import install_sliced_wait, kernel_manager
+    from grading.kernels import install_sliced_wait, kernel_manager
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     old = dict(os.environ)

@@ -37,11 +37,6 @@ def implemented_families() -> list[str]:
     return [f for f in FAMILIES if find_spec(f"{__name__}.{f}") is not None]
 
 
-def plantable() -> list[str]:
-    """What a scenario's ``failure.family`` may name: the implemented families and the control."""
-    return implemented_families() + [NO_FAILURE]
-
-
 def get_family(name: str):
     if name not in _CLASS:
         raise ScenarioError(f"unknown family {name!r}; allowed: {', '.join(PLANTABLE)}")

@@ -52,7 +52,6 @@ def threshold_metrics(case: Case, threshold: float) -> dict:
 def threshold_figure(case: Case, threshold: float, result: dict | None = None):
     """Confusion matrices (offline test, production) at ``threshold`` and the cost curves."""
     result = threshold_metrics(case, threshold) if result is None else result
-    tables = _threshold_tables(case)
     with style.context():
         fig, axes = style.new_figure(ncols=3, width=15, height=4.8, margins=dict(
             left=0.07, right=0.98, bottom=0.14, top=0.84, wspace=0.38))
@@ -60,33 +59,29 @@ def threshold_figure(case: Case, threshold: float, result: dict | None = None):
             counts = {k: result[name][k] for k in ("tn", "fp", "fn", "tp")}
             report.confusion_figure(counts, threshold=threshold, cost_fp=case.cost_fp, cost_fn=case.cost_fn,
                                     currency=case.currency, title=name.capitalize(), ax=ax)
-        ax = axes[2]
-        for name, colour in (("offline test", style.OFFLINE), ("production", style.PRODUCTION)):
-            t = tables[name]
-            grid, cost = t.cost_curve(case.cost_fp, case.cost_fn)
-            ax.plot(grid, cost / max(t.n, 1), color=colour, label=name)
-        ax.axvline(threshold, color=style.BAD, ls="--", label=f"threshold {threshold:.2f}")
-        ax.axvline(case.threshold, color=style.NEUTRAL, ls=":", label=f"team's {case.threshold:.2f}")
-        ax.set(title="Expected cost per scored row", xlabel="threshold (score)",
-               ylabel=f"cost per row ({case.currency})" if case.currency else "cost per row")
-        ax.legend(fontsize=10)
+        _cost_curves(axes[2], case, threshold)
     return fig
+
+
+def _cost_curves(ax, case: Case, threshold: float) -> None:
+    """Expected cost per scored row against the threshold (offline test, production) on ``ax``."""
+    tables = _threshold_tables(case)
+    for name, colour in (("offline test", style.OFFLINE), ("production", style.PRODUCTION)):
+        t = tables[name]
+        grid, cost = t.cost_curve(case.cost_fp, case.cost_fn)
+        ax.plot(grid, cost / max(t.n, 1), color=colour, label=name)
+    ax.axvline(threshold, color=style.BAD, ls="--", label=f"threshold {threshold:.2f}")
+    ax.axvline(case.threshold, color=style.NEUTRAL, ls=":", label=f"team's {case.threshold:.2f}")
+    ax.set(title="Expected cost per scored row", xlabel="threshold (score)",
+           ylabel=f"cost per row ({case.currency})" if case.currency else "cost per row")
+    ax.legend(fontsize=10)
 
 
 def cost_curve_figure(case: Case, threshold: float):
     """Expected cost per scored row against the threshold, offline test and production, with a marker."""
-    tables = _threshold_tables(case)
     with style.context():
         fig, ax = style.new_figure(width=7.5, height=3.8, margins=dict(left=0.12, right=0.97, bottom=0.16, top=0.88))
-        for name, colour in (("offline test", style.OFFLINE), ("production", style.PRODUCTION)):
-            t = tables[name]
-            grid, cost = t.cost_curve(case.cost_fp, case.cost_fn)
-            ax.plot(grid, cost / max(t.n, 1), color=colour, label=name)
-        ax.axvline(threshold, color=style.BAD, ls="--", label=f"threshold {threshold:.2f}")
-        ax.axvline(case.threshold, color=style.NEUTRAL, ls=":", label=f"team's {case.threshold:.2f}")
-        ax.set(title="Expected cost per scored row", xlabel="threshold (score)",
-               ylabel=f"cost per row ({case.currency})" if case.currency else "cost per row")
-        ax.legend(fontsize=10)
+        _cost_curves(ax, case, threshold)
     return fig
 
 

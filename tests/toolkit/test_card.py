@@ -215,3 +215,23 @@ def test_the_form_keeps_its_card_as_a_draft(tmp_path, fresh_case):
     form.fields["family"].value = "prior_shift"
     assert draft_card(case.folder)["card"]["hypothesis"]["family"] == "prior_shift"
     assert draft_card(case.folder)["source"] == "form"
+
+
+def test_the_grader_scores_a_refused_draft(tmp_path, variants, cases):
+    """Is a card refused for a free-text family scored from the draft, the family matched as the rubric
+    promises, and flagged as not committed?"""
+    from grading.autograde import load_card
+    from grading.score import score_card
+    v = variants("saas_churn")
+    truth = v.truth.to_dict()
+    case = cases["saas_churn"]
+    col = truth["culprits"][0] if truth.get("culprits") else case.features[0]
+    card = a_card(case, hypothesis={"family": "a target leak: recorded after the outcome", "columns": [col]},
+                  experiment={"type": "drop_columns_retrain", "columns": [col]})
+    with pytest.raises(CardError):
+        commit_card(card, tmp_path, case=case)
+    graded, info = load_card(tmp_path, None)
+    assert graded == card and info["source"] == "draft" and info["refused"]
+    sc = score_card(graded, truth, brief=case.brief, known_columns=case.columns)
+    assert "free_text_interpreted" in sc.flags
+    assert sc.item("family").points == sc.item("family").max, sc.item("family")

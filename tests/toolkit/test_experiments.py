@@ -60,6 +60,24 @@ def test_catalogue_is_complete():
     assert all(len(v) == 2 for v in E.OUTCOMES.values())
 
 
+def test_each_experiment_is_declared_once_with_its_runner():
+    """Are the vocabularies derived from one registry entry per experiment (outcomes, parameters, red
+    flag and runner together), and is a second declaration refused?"""
+    assert set(E.REGISTRY) == set(E.EXPERIMENT_TYPES) == set(E.OUTCOMES) == set(E.PARAMS)
+    for name, exp in E.REGISTRY.items():
+        assert exp.runner.__name__ == name and exp.help, name
+        assert E.OUTCOMES[name] == exp.outcomes and E.PARAMS[name] == exp.params
+        assert (name in E.RED_FLAGS) == exp.red_flag
+    assert E.EXPERIMENT_TYPES == E.CATALOGUE + E.RED_FLAGS
+    with pytest.raises(ValueError, match="registered twice"):
+        E.experiment(outcomes=("a", "b"))(E.REGISTRY["recalibrate"].runner)
+    with pytest.raises(ValueError, match="two outcomes"):
+        def lonely(case):
+            """Only one answer."""
+        E.experiment(outcomes=("a",))(lonely)
+    assert "lonely" not in E.REGISTRY
+
+
 def _example(case, etype):
     if etype == "drop_columns_retrain":
         return {"type": etype, "columns": [case.features[0]]}
