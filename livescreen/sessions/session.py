@@ -137,7 +137,7 @@ def session_folder(session_id: str, *, home=None) -> Path:
 
 # ------------------------------------------------------------------------------ new
 def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Path | None = None,
-                hub_user: str | None = None, service_url: str | None = None, home=None,
+                hub: bool = False, service_url: str | None = None, home=None,
                 n_offline: int | None = None, n_production: int | None = None, start: bool = False) -> dict:
     """Create a session: a secret seed, the variant, the candidate folder, the record.
 
@@ -147,7 +147,8 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
     candidate : the candidate's id in your applicant tracking system (kept interviewer-side only).
     interviewers : the names of the interviewers who will rate.
     out : the local candidate folder (default ``./candidates/<session id>``). Replaced whole.
-    hub_user : deliver into this hub user's home instead (``livescreen.hub``).
+    hub : deliver into the candidate's hub home instead (``livescreen.hub.exchange.deliver``; the
+        candidate was added with ``livescreen hub add-candidate ID``, and ID is ``candidate``).
     service_url : where the candidate's kernel reaches the session service (local mode).
     start : start the phase clock now (else the interviewer starts it from the console or CLI).
 
@@ -168,21 +169,21 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
     folder, eng = _db(home)
     session_id = "s-" + secrets.token_hex(5)
     seed = secrets.randbits(63)  # the secret: from the OS's generator, unrelated to the candidate id
-    out = Path(out) if out else Path("candidates") / session_id
-    out = out.resolve()
-    if out == folder or folder in out.parents:
-        raise SessionError(f"--out {out} is inside the interviewer's store {folder}: put the candidate folder elsewhere")
-    truth_file = session_folder(session_id, home=folder) / "truth.json"
-    try:
-        candidate_folder(scenario, seed=seed, out=out, truth=truth_file, n_offline=n_offline,
-                         n_production=n_production)
-        truth = json.loads(truth_file.read_text())
-    finally:
-        truth_file.unlink(missing_ok=True)  # the truth lives in the database, not in a loose file
-    token = None
-    if hub_user:
-        _deliver_to_hub(out, hub_user=hub_user)
+    token = hub_user = None
+    if hub:
+        out, truth, hub_user = _deliver_to_hub(candidate.strip(), scenario=scenario, seed=seed)
     else:
+        out = Path(out) if out else Path("candidates") / session_id
+        out = out.resolve()
+        if out == folder or folder in out.parents:
+            raise SessionError(f"--out {out} is inside the interviewer's store {folder}: put the candidate folder elsewhere")
+        truth_file = session_folder(session_id, home=folder) / "truth.json"
+        try:
+            candidate_folder(scenario, seed=seed, out=out, truth=truth_file, n_offline=n_offline,
+                             n_production=n_production)
+            truth = json.loads(truth_file.read_text())
+        finally:
+            truth_file.unlink(missing_ok=True)  # the truth lives in the database, not in a loose file
         token = secrets.token_urlsafe(24)
         (out / SERVICE_FILE).parent.mkdir(exist_ok=True)
         (out / SERVICE_FILE).write_text(json.dumps({"url": service_url or DEFAULT_SERVICE_URL, "token": token,
@@ -201,14 +202,34 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
             "phases": plan, "token": token, "hub_user": hub_user, "interviewers": names}
 
 
-def _deliver_to_hub(folder: Path, *, hub_user: str) -> None:
-    """Copy the candidate folder into a hub user's home (the hub's own delivery, ``livescreen.hub``)."""
+def _hub_error():
     try:
-        from livescreen.hub import deliver_folder  # provided by the hub part (issue #12)
+        from livescreen.hub.users import HubError
+        return HubError
+    except ImportError:  # pragma: no cover - the hub part ships with the kit
+        return ()
+
+
+def _deliver_to_hub(candidate: str, *, scenario: str, seed: int) -> tuple[Path, dict, str]:
+    """Deliver the variant into the candidate's hub home (``livescreen.hub.exchange``, as root).
+
+    Returns the delivered folder, the truth (read from the hub's grader-only store) and the hub user.
+    """
+    try:
+        from livescreen.hub.exchange import deliver, truth_file
+        from livescreen.hub.users import candidate_name
     except ImportError:
-        raise SessionError("delivery into a hub home needs livescreen.hub.deliver_folder, which this install "
-                           "does not have: leave out --hub-user to make a local folder") from None
-    deliver_folder(folder, user=hub_user)
+        raise SessionError("delivery into a hub home needs livescreen.hub, which this install lacks: "
+                           "leave out --hub to make a local folder") from None
+    try:
+        user = candidate_name(candidate)
+        dest = deliver(candidate, scenario=scenario, seed=seed)
+        truth = json.loads(truth_file(candidate).read_text())
+    except _hub_error() as exc:
+        raise SessionError(str(exc)) from None
+    except PermissionError:
+        raise SessionError("delivering into a hub home needs root (the folder is chowned to the candidate)") from None
+    return dest, truth, user
 
 
 # ------------------------------------------------------------------------------ lookups
@@ -476,6 +497,13 @@ def collect(session_id: str, *, home=None) -> Path:
     """
     row = get(session_id, home=home)
     src = Path(row["folder"])
+    if row["hub_user"]:
+        # on the hub, the home is copied by the hub's collector (regular files only, no symlink followed)
+        from livescreen.hub.exchange import collect as hub_collect
+        try:
+            src = hub_collect(row["candidate"], scenario=row["scenario"])
+        except _hub_error() as exc:
+            raise SessionError(str(exc)) from None
     if not src.is_dir():
         raise SessionError(f"the candidate folder {src} is gone: nothing to collect")
     dest = session_folder(session_id, home=home) / "submission"
@@ -607,7 +635,7 @@ def purge(*, older_than_days: float, session_id: str | None = None, home=None) -
     cutoff = now() - timedelta(days=older_than_days)
     with eng.connect() as conn:
         q = sa.select(sessions.c.id, sessions.c.status, sessions.c.created_at, sessions.c.closed_at,
-                      sessions.c.folder, sessions.c.scenario)
+                      sessions.c.folder, sessions.c.scenario, sessions.c.hub_user)
         if session_id:
             q = q.where(sessions.c.id == session_id)
         rows = [dict(r) for r in conn.execute(q).mappings()]
@@ -625,6 +653,12 @@ def purge(*, older_than_days: float, session_id: str | None = None, home=None) -
             continue
         shutil.rmtree(r["folder"], ignore_errors=True)
         shutil.rmtree(folder / "sessions" / r["id"], ignore_errors=True)
+        if r["hub_user"]:  # the hub's copies: the delivered truth and collected submission
+            try:
+                from livescreen.hub import paths as hub_paths
+                shutil.rmtree(Path(hub_paths.store_dir()) / r["hub_user"], ignore_errors=True)
+            except ImportError:  # pragma: no cover
+                pass
         with eng.begin() as conn:
             conn.execute(events.delete().where(events.c.session_id == r["id"]))
             conn.execute(ratings.delete().where(ratings.c.session_id == r["id"]))

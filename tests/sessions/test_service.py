@@ -134,8 +134,7 @@ def test_on_the_hub_tokens_are_checked_with_the_hub_and_only_interviewers_see_th
     svc = Service(home, env=env, hub=True).start()
     try:
         base = svc.url + "services/livescreen/"
-        mine = S.new_session(scenario="saas_churn", candidate="ATS-alice", out=tmp_path / "alice", home=home,
-                             hub_user=None, **ROWS)
+        mine = S.new_session(scenario="saas_churn", candidate="ATS-alice", out=tmp_path / "alice", home=home, **ROWS)
         # a hub session: the record names the hub user (delivery into the home is the hub's part)
         from livescreen.sessions import store
         with store.engine(home).begin() as conn:
