@@ -171,3 +171,17 @@ def test_the_local_service_file_counts_only_in_its_own_folder(svc, two, tmp_path
     assert client.config() is None and client.record_event("cell", label="x") is False
     monkeypatch.chdir(tmp_path)
     assert client.config() is None and client.record_card({"hypothesis": {}}) is None
+
+
+def test_the_hub_entry_point(home, monkeypatch, capsys):
+    """Does hub_service give the hub a runnable service with read access to users and groups and the candidates'
+    service URL, and does --hub without the hub's variables stop with one line and exit 2?"""
+    from livescreen.sessions import service
+    svc, role, env = service.hub_service(home=home, port=8799)
+    assert svc["command"][1:] == ["-m", "livescreen.sessions.service", "--hub"]
+    assert svc["environment"]["LIVESCREEN_HOME"] == str(home) and role["services"] == [svc["name"]]
+    assert "read:users" in role["scopes"] and env["LIVESCREEN_SERVICE_URL"] == "http://127.0.0.1:8799/services/livescreen/"
+    monkeypatch.delenv("JUPYTERHUB_API_URL", raising=False)
+    assert service.main(["--hub", "--home", str(home)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "JUPYTERHUB_API_URL" in err[0]
