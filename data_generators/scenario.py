@@ -2,8 +2,10 @@
 
 A scenario is data. It declares a domain world (the entity, its columns with types and
 distributions, how the label depends on them, a time axis), the team's model and offline evaluation,
-one planted failure, its decoys, and the brief a candidate reads. Errors name the file, the field
-path and what is allowed.
+``failures:`` (the pool of families the world can host, at least ``MIN_POOL`` of at least two kinds,
+each with its params, target effect and optional weight; the seed draws one), its decoys, the brief a
+candidate reads and, optionally, ``session: {phases: {brief: 3, explore: 12, card: 5, discussion: 5}}``
+(minutes per phase of the live session). Errors name the file, the field path and what is allowed.
 """
 from __future__ import annotations
 

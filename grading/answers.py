@@ -31,9 +31,10 @@ def _fmt(text: str, truth: dict) -> str:
                        segment=", ".join(f"{k}={v}" for k, v in seg.items()) or "the segment")
 
 
-def experiment_for(family: str, truth: dict, *, schema: dict | None = None) -> dict:
-    """The reference experiment (type and parameters) for a truth."""
-    etype = reference_experiment(family)
+def experiment_for(family: str, truth: dict, *, schema: dict | None = None, etype: str | None = None) -> dict:
+    """The reference experiment (type and parameters) for a truth, or experiment ``etype`` with its
+    parameters filled from the truth."""
+    etype = etype or reference_experiment(family)
     exp: dict = {"type": etype}
     culprits = truth.get("culprits") or []
     if etype == "drop_columns_retrain":
@@ -43,19 +44,24 @@ def experiment_for(family: str, truth: dict, *, schema: dict | None = None) -> d
     elif etype == "segment_metrics":
         seg = truth.get("segment") or {}
         exp["column"] = next(iter(seg), culprits[0] if culprits else None)
-    elif etype == "compare_profiles_before_after" and truth.get("onset"):
-        exp["onset"] = str(truth["onset"])[:10]
+    elif etype == "compare_profiles_before_after":
+        if truth.get("onset"):
+            exp["onset"] = str(truth["onset"])[:10]
+        seg = list(truth.get("segment") or {})
+        if culprits or seg:  # the columns the hypothesis names (the comparison is restricted to them)
+            exp["columns"] = list(dict.fromkeys(seg + list(culprits)))
     elif etype in ("domain_classifier", "served_vs_recomputed") and culprits:
         exp["columns"] = list(culprits)
     return exp
 
 
-def reference_card(truth: dict, *, brief: dict | None = None) -> dict:
-    """The full-marks card for a variant's truth."""
+def reference_card(truth: dict, *, brief: dict | None = None, experiment: dict | None = None) -> dict:
+    """The full-marks card for a variant's truth (with ``experiment``: the same card running that
+    experiment instead, its expected results those of the family whose reference it is)."""
     fam = truth["family"]
     hyp = {"family": fam, "columns": list(truth.get("culprits") or []),
            "segment": truth.get("segment"), "onset": str(truth["onset"])[:10] if truth.get("onset") else None}
-    experiment = best_experiment(truth)
+    experiment = experiment or best_experiment(truth)
     # the expected results follow the experiment on the card: the family's own reference, or the
     # family whose reference experiment it is when another experiment separates more rivals
     fams = registry.families()

@@ -151,6 +151,10 @@ def outcome(experiment: dict, h: Hypothesis) -> str:
         # the harmless drift is a real shift: the classifier finds it whatever the cause
         return mine or (f"shift_found:{drift}" if drift else negative)
     if etype == "compare_profiles_before_after":
+        if cols:  # the comparison is restricted to the card's columns
+            if mine and mine.split(":", 1)[1] in cols:
+                return mine
+            return next((f"changed:{c}" for c in (nulls, drift) if c and c in cols), negative)
         # a null-rate jump is the largest change of profile there is; then the cause's own change
         if nulls:
             return f"changed:{nulls}"

@@ -26,6 +26,8 @@ from .discrimination import RED_FLAGS, Hypothesis, best_share, discrimination, o
 
 # The control's answer: nothing planted (``data_generators.NO_FAILURE``).
 NO_FAILURE = registry.NO_FAILURE
+# A red-flag experiment ("tune the hyperparameters", ...) earns at most this share of the total.
+RED_FLAG_CAP = 0.10
 DEFAULT_POINTS = {"family": 2, "culprit": 2, "discrimination": 3, "expectations": 1, "decision": 1, "cost": 1}
 
 _POSITIVE = {
@@ -295,4 +297,9 @@ def score_card(card: dict | None, truth: dict, *, brief: dict | None = None,
     else:
         cf2, ev = 0.0, "no business cost"
     res.items.append(ItemScore("cost", round(cf2 * pts["cost"], 4), float(pts["cost"]), ev))
+    if "red_flag_experiment" in res.flags and res.total > RED_FLAG_CAP * res.max:
+        # a random intervention is not a first experiment, however well the rest is phrased
+        factor = RED_FLAG_CAP * res.max / res.total
+        res.items = [ItemScore(i.id, round(i.points * factor, 4), i.max,
+                               i.evidence + f" (x{factor:.2f}: capped, red-flag experiment)") for i in res.items]
     return res

@@ -56,7 +56,7 @@ class ConceptDrift(Family):
     outcomes = {
         "drop_columns_retrain": "gap_closes",
         "retrain_on_recent": "recovers",
-        "recalibrate": "miscalibrated",
+        "recalibrate": "miscalibrated:mildly",
     }
     effect = 0.192
     strength = 1.0  # the culprit's new effect is -strength x its old one

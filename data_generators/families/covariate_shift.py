@@ -101,7 +101,7 @@ class CovariateShift(Family):
         "domain_classifier": "shift_found:{culprit}",
         "compare_profiles_before_after": "changed:{culprit}",
         "retrain_on_recent": "recovers",
-        "recalibrate": "miscalibrated",
+        "recalibrate": "miscalibrated:mildly",
     }
     effect = 0.227
     strength = 1.5  # shift of the culprit's production inputs, in offline standard deviations

@@ -56,7 +56,7 @@ class DuplicateLeakage(Family):
         "dedup_then_split": "gap_closes",
         "out_of_time_split": "gap_closes",
         "group_split": "gap_closes",
-        "recalibrate": "miscalibrated",
+        "recalibrate": "miscalibrated:mildly",
     }
     effect = 0.22
     strength = 1.0

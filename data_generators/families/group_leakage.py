@@ -58,7 +58,7 @@ class GroupLeakage(Family):
     outcomes = {
         "group_split": "gap_closes",
         "retrain_on_recent": "recovers",
-        "recalibrate": "miscalibrated",
+        "recalibrate": "miscalibrated:mildly",
     }
     effect = 0.30
     strength = 4.0

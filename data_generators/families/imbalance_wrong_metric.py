@@ -68,8 +68,6 @@ class ImbalanceWrongMetric(Family):
     expert = (
         ("threshold_by_cost",
          "with rare positives, a threshold chosen by the brief's costs catches far more of them at a lower total cost"),
-        ("segment_metrics",
-         "recall by segment shows the threshold misses positives everywhere, not in one place"),
     )
     outcomes = {"threshold_by_cost": "threshold_change_helps"}
     effect = 0.94

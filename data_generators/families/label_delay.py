@@ -58,7 +58,7 @@ class LabelDelay(Family):
     outcomes = {
         "matured_labels_only": "gap_closes",
         "reweight_for_prior": "gap_closes",
-        "recalibrate": "miscalibrated",
+        "recalibrate": "miscalibrated:mildly",
     }
     effect = 0.537
     strength = 70.0  # median days from the event to the positive outcome being reported

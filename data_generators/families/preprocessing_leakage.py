@@ -69,7 +69,7 @@ class PreprocessingLeakage(Family):
         "drop_columns_retrain": "gap_closes",
         "domain_classifier": "shift_found:{culprit}",
         "label_permutation_test": "signal_spurious",
-        "recalibrate": "miscalibrated",
+        "recalibrate": "miscalibrated:mildly",
     }
     adds_columns = ('__encoded',)
     effect = 0.22

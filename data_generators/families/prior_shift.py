@@ -63,7 +63,7 @@ class PriorShift(Family):
         ("recalibrate",
          "scores fall short of the observed rate everywhere when the prior rose"),
     )
-    outcomes = {"reweight_for_prior": "gap_closes", "recalibrate": "miscalibrated"}
+    outcomes = {"reweight_for_prior": "gap_closes", "recalibrate": "miscalibrated:mildly"}
     effect = 0.163
     strength = 1.0  # rise of the log-odds of the prior
     symptom_label = "observed positive rate - mean score (labelled production rows)"

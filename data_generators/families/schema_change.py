@@ -63,7 +63,7 @@ class SchemaChange(Family):
         "drop_columns_retrain": "gap_closes",
         "domain_classifier": "shift_found:{culprit}",
         "compare_profiles_before_after": "changed:{culprit}",
-        "recalibrate": "miscalibrated",
+        "recalibrate": "miscalibrated:mildly",
     }
     effect = 0.145
     strength = 2.0  # the culprit's effect on the label's log-odds per standard deviation

@@ -55,7 +55,7 @@ class SelectionBias(Family):
         "randomized_holdout": "differs",
         "domain_classifier": "shift_found:{culprit}",
         "compare_profiles_before_after": "changed:{culprit}",
-        "recalibrate": "miscalibrated",
+        "recalibrate": "miscalibrated:mildly",
     }
     effect = 0.10
     strength = 5.0  # log-odds per standard deviation of the culprit beyond the past policy's cutoff

@@ -48,10 +48,8 @@ class TargetLeakage(Family):
     expert = (
         ("drop_columns_retrain",
          "if the top feature is only known after the outcome, retraining without it brings offline AUC down to the online level; a real signal would not"),
-        ("compare_profiles_before_after",
-         "a column written after the outcome has a different relation to the label offline than when served"),
     )
-    outcomes = {"drop_columns_retrain": "gap_closes", "recalibrate": "miscalibrated"}
+    outcomes = {"drop_columns_retrain": "gap_closes", "recalibrate": "miscalibrated:mildly"}
     adds_columns = ('__leak',)
     effect = 0.30
     strength = 3.0

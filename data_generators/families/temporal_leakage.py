@@ -61,7 +61,7 @@ class TemporalLeakage(Family):
         "out_of_time_split": "gap_closes",
         "drop_columns_retrain": "gap_closes",
         "domain_classifier": "shift_found:{culprit}",
-        "recalibrate": "miscalibrated",
+        "recalibrate": "miscalibrated:mildly",
     }
     adds_columns = ("__proxy",)
     effect = 0.25

@@ -56,7 +56,7 @@ class TrainServeSkew(Family):
     outcomes = {
         "drop_columns_retrain": "gap_closes",
         "served_vs_recomputed": "differs:{culprit}",
-        "recalibrate": "miscalibrated",
+        "recalibrate": "miscalibrated:mildly",
     }
     effect = 0.147
     strength = 0.7

@@ -44,11 +44,4 @@ def test_declared_outcomes_are_what_the_experiments_measure(name):
             wrong.append(f"{exp}: declared {declared}, measured {measured}")
     assert checked >= 12 and wrong == [], wrong
     ref = reference_card(truth)["experiment"]
-    measured = run_experiment(case, ref).outcome
-    if truth["family"] == "calibration_mismatch":
-        # A known disagreement, checked strictly: when it stops holding, this fails and the
-        # exception goes (see KNOWN_DISAGREEMENTS).
-        assert measured != outcome(ref, true), ("the calibration reference now measures as declared: "
-                                                "remove this exception and its KNOWN_DISAGREEMENTS entry")
-        return
-    assert measured == outcome(ref, true), ref
+    assert run_experiment(case, ref).outcome == outcome(ref, true), ref
