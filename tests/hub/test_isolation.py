@@ -19,7 +19,9 @@ from livescreen.hub.client import Session
 
 from .conftest import hub_prerequisites, unique_id
 
-pytestmark = pytest.mark.skipif(hub_prerequisites() is not None, reason=str(hub_prerequisites()))
+# one xdist worker runs the module: the hub and its candidates (module fixtures) start once
+pytestmark = [pytest.mark.skipif(hub_prerequisites() is not None, reason=str(hub_prerequisites())),
+              pytest.mark.xdist_group("hub-isolation")]
 
 SC = "saas_churn"
 
@@ -213,7 +215,7 @@ def test_delivery_gives_the_candidate_their_folder_and_keeps_the_truth(world):
     st = os.stat(folder)
     assert st.st_uid == pwd.getpwnam(a.name).pw_uid and stat.S_IMODE(st.st_mode) == 0o700
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["offline.csv", "production.csv", "recomputed.csv", "schema.json", f"{SC}.ipynb"])
+        ["offline.csv", "production.csv", "recomputed.csv", "schema.json", "team_report.json", f"{SC}.ipynb"])
     store = world["root"] / "store"
     assert stat.S_IMODE(os.stat(store).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(store / a.name / "truth.json").st_mode) == 0o600
