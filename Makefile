@@ -7,6 +7,11 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 DEMO_SCENARIO ?= saas_churn
 DEMO_OUT ?= out/demo
+# The candidate environment: built from a Python every Unix user can execute (not one under /root).
+CANDIDATE_PYTHON ?= /usr/bin/python3
+CANDIDATE_ENV := .venv-candidate
+PROXY := .hub/proxy/node_modules/.bin/configurable-http-proxy
+HUB_PORT ?= 8000
 
 .DEFAULT_GOAL := help
 
@@ -27,16 +32,52 @@ $(VENV)/.system-deps:
 	fi
 	@mkdir -p $(VENV) && touch $@
 
-## install: create .venv/ and install the kit with its test tools (and Debian's chromium)
-install: $(VENV)/.installed $(VENV)/.system-deps
+# The candidate environment: the toolkit (its own non-editable distribution) and its libraries only.
+$(CANDIDATE_ENV)/.installed: $(VENV)/.installed $(wildcard livescreen/toolkit/*.py) livescreen/hub/candidate_env.py
+	@$(CANDIDATE_PYTHON) -c "import ensurepip" 2>/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null)
+	rm -rf $(CANDIDATE_ENV)
+	$(CANDIDATE_PYTHON) -m venv $(CANDIDATE_ENV)
+	$(CANDIDATE_ENV)/bin/pip install --quiet --upgrade pip
+	$(BIN)/python -m livescreen.hub.candidate_env $(CANDIDATE_ENV)
+	touch $@
 
-## demo: install, then generate a variant for a demo candidate and print what was made and where
+## candidate-env: build .venv-candidate/ (toolkit + libraries; no engine, grader, rubrics or nbgrader)
+candidate-env: $(CANDIDATE_ENV)/.installed
+
+# configurable-http-proxy from npm, into the repository (never global); Debian's nodejs/npm if missing.
+$(PROXY):
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
+	mkdir -p .hub/proxy
+	npm install --prefix .hub/proxy --no-audit --no-fund --silent configurable-http-proxy@5.3.0
+	@test -x $@
+
+## install: create .venv/ and .venv-candidate/, install the kit, the hub's proxy and Debian's chromium
+install: $(VENV)/.installed $(VENV)/.system-deps $(CANDIDATE_ENV)/.installed $(PROXY)
+
+## hub: install, then run the JupyterHub on 127.0.0.1:$(HUB_PORT) as root (Ctrl-C stops it)
+hub: install
+	$(BIN)/livescreen hub start --port $(HUB_PORT)
+
+## demo: install, then run a whole interview session for a demo candidate (session commands, service, scorecard)
 demo: install
 	$(BIN)/livescreen demo --scenario $(DEMO_SCENARIO) --out $(DEMO_OUT)
 
-## test: install, then run every test (unit, many-seed validation, notebooks, nbgrader, browser)
+# pytest on both cores; its exit code 5 ("no tests collected": an empty tier) is not a failure
+PYTEST = rc=0; $(BIN)/python -m pytest -n 2 --dist loadgroup $(1) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest: no test collected for $(1)"; rc=0; fi; exit $$rc
+
+## test: install, then the newcomer's run (<= 10 min on 2 cores): every test not marked `full`:
+##       unit tests, every scenario validated on one seed, every scenario's notebook run headless
+##       (card filled and empty), real nbgrader, the browser
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	@$(call PYTEST,-m "not full")
+
+## test-all: `make test`, then the long sweeps marked `full` (50 seeds per scenario in blocks, ...)
+test-all: test test-full
+
+# the `full` tier alone
+test-full: install
+	@$(call PYTEST,-m full)
 
 ## lab: open the demo candidate's folder in JupyterLab (run `make demo` first)
 lab: install
@@ -54,4 +95,4 @@ validate: install
 clean:
 	rm -rf out artifacts .pytest_cache
 
-.PHONY: help install demo test lab bench validate clean
+.PHONY: help install candidate-env hub demo test test-all test-full lab bench validate clean

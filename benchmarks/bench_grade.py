@@ -10,7 +10,7 @@ size), the reference card filled in, committed and executed.
    ``nbgrader_config.py``), the submission copied in beforehand and only the subprocess timed.
    Both run the same notebook with the same truth. Interleaved, after one untimed warm-up of each.
    Target: median of grade() at most 1.3x the median of bare autograde. The min and max columns
-   show stalls: the bare command line has no sliced message wait (``livescreen.kernels``), so a
+   show stalls: the bare command line has no sliced message wait (``grading.kernels``), so a
    missed zmq wake-up there costs a whole cell timeout (120 s); grade() picks the reply up.
 2. A batch of 30 submissions (copies of the same one, each its own candidate folder):
    ``grade_many(..., jobs=2)`` vs ``grade_many(..., jobs=1)``, same submissions, same cached course.

@@ -7,12 +7,15 @@ SCENARIO --seed N --out DIR`` writes them (no row-count overrides).
 1. Run All of the released notebook vs a notebook that only imports what the released notebook
    imports (its setup cell's imports plus the libraries the toolkit imports lazily while the
    notebook runs: ipywidgets, IPython.display, the team's model recipe), same kernel, same nbclient
-   settings, interleaved. Target: Run All at most 2.5x the import-only notebook (median ratio).
+   settings, interleaved. Target: Run All at most 1.5x the import-only notebook (median ratio).
+   The candidate folder carries the team's report (``team_report.json``, made with the folder), so
+   Run All reads the feature importance instead of refitting and permuting.
 2. Widget updates: in a kernel with the Agg backend, each explorer is built as its notebook cell
    builds it, then its control's value is set (what ipywidgets does on a change: the observer runs
    the callback, which computes, draws, renders the PNG and displays it in the Output widget).
-   Target: median at most 200 ms per update, absolute (the issue states it so); the ratio against
-   a bare matplotlib redraw of a 2x2 confusion-matrix heatmap, timed interleaved, is printed beside.
+   Targets: median at most 100 ms and 95th percentile at most 150 ms per update, absolute (the
+   issue states them so); the ratio against a bare matplotlib redraw of a 2x2 confusion-matrix
+   heatmap, timed interleaved, is printed beside.
 3. Kernel memory: a last cell run in the same kernel after Run All reads its current RSS
    (/proc/self/status VmRSS) and peak (getrusage ru_maxrss). Target: at most 400 MB (10^6 bytes)
    for both; printed beside the import-only kernel's.
@@ -40,12 +43,13 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 from data_generators import load_scenario
-from livescreen.kernels import MISSED_WAKEUPS, install_sliced_wait
+from grading.kernels import MISSED_WAKEUPS, install_sliced_wait
 from livescreen.notebooks import KERNEL, candidate_folder, execute, released_notebook
 
 SCENARIOS = ("saas_churn", "telecom_churn", "card_chargebacks")  # gradient boosting, then two logistic
-RUN_ALL_RATIO = 2.5
-UPDATE_MS = 200.0
+RUN_ALL_RATIO = 1.5
+UPDATE_MS = 100.0
+UPDATE_P95_MS = 150.0
 MEMORY_MB = 400.0
 MARK = "BENCH_JSON "
 
@@ -54,7 +58,7 @@ MARK = "BENCH_JSON "
 LAZY_IMPORTS = """
 import ipywidgets
 from IPython.display import HTML, Image, display
-from data_generators import model as team_model
+from livescreen.toolkit import model as team_model
 """
 
 PROBE = f"""
@@ -109,7 +113,7 @@ def _plan():
         out[k] = [vals[(start + 1 + i) % len(vals)] for i in range(N)]
     wk = _values(ctrl["time window"])
     L = len(wk)
-    # the explorer opens on (first week, last week): start one week in, so every step is a change
+    # the explorer opens on (first day, last day): start one day in, so every step is a change
     out["time window"] = [(wk[(i + 1) % max(L - 2, 1)], wk[L - 1 - (i % 2)]) for i in range(N)]
     return out
 
@@ -149,7 +153,7 @@ print({mark!r} + json.dumps(times))
 """
 
 
-# nbclient's waits in this process are sliced (livescreen.kernels; execute() installs it too):
+# nbclient's waits in this process are sliced (grading.kernels; execute() installs it too):
 # the count of wake-ups it picked up is printed at the end.
 install_sliced_wait()
 
@@ -199,9 +203,9 @@ def widget_updates(folder: Path, n: int) -> dict:
     return _bench_json(execute(path))
 
 
-def p90(xs):
+def p95(xs):
     xs = sorted(xs)
-    k = 0.9 * (len(xs) - 1)
+    k = 0.95 * (len(xs) - 1)
     lo = int(k)
     return xs[lo] + (xs[min(lo + 1, len(xs) - 1)] - xs[lo]) * (k - lo)
 
@@ -266,23 +270,23 @@ def main() -> int:
     extra = set()
     for sc in args.scenarios:
         extra |= set(runs[sc]["real"][0][1]["modules"]) - set(runs[sc]["peer"][0][1]["modules"])
-    why = (" (IPython's traceback formatter: the card-check cells raise on a blank card, by design)"
-           if extra and extra <= {"asttokens", "executing", "pure_eval", "stack_data"} else "")
-    print(f"  top-level modules Run All loaded beyond the peer's: {', '.join(sorted(extra)) or 'none'}{why}")
+    print(f"  top-level modules Run All loaded beyond the peer's: {', '.join(sorted(extra)) or 'none'}")
 
     print(f"2. Widget update latency in a kernel (Agg): control value set -> callback -> figure, PNG, "
           f"Output ({args.updates} updates each, cold first picks included)")
-    print("   target is absolute: median <= 200 ms per update; the ratio to the bare redraw is context")
-    print(f"  {'scenario':18} {'explorer':18} {'median':>8} {'p90':>8} {'bare redraw':>12} {'ratio':>7}  target")
+    print(f"   targets are absolute: median <= {UPDATE_MS:.0f} ms and p95 <= {UPDATE_P95_MS:.0f} ms per update; "
+          "the ratio to the bare redraw is context")
+    print(f"  {'scenario':18} {'explorer':18} {'median':>8} {'p95':>8} {'bare redraw':>12} {'ratio':>7}  target")
     for sc in args.scenarios:
         w = widgets[sc]
         peer_ms = 1000 * statistics.median(w["peer"])
         for k, xs in w.items():
             if k == "peer":
                 continue
-            med, hi = 1000 * statistics.median(xs), 1000 * p90(xs)
+            med, hi = 1000 * statistics.median(xs), 1000 * p95(xs)
+            ok = med <= UPDATE_MS and hi <= UPDATE_P95_MS
             print(f"  {sc:18} {k:18} {med:5.0f} ms {hi:5.0f} ms {peer_ms:9.0f} ms {med / peer_ms:6.2f}x  "
-                  f"<= {UPDATE_MS:.0f} ms  {verdict(med <= UPDATE_MS, results)}")
+                  f"<= {UPDATE_MS:.0f}/{UPDATE_P95_MS:.0f} ms  {verdict(ok, results)}")
 
     print(f"3. Kernel memory after Run All, read by a last cell in the same kernel (median of {args.repeats}; "
           "MB = 10^6 bytes)")

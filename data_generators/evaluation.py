@@ -7,50 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
-from . import model as team_model
+# The ground floor (architecture.md): the team's model and the statistics are the toolkit's, shared.
+from livescreen.toolkit import model as team_model
+from livescreen.toolkit.metrics import auc, psi
 
-
-def auc(y, score) -> float:
-    """ROC AUC, or NaN when only one class is present."""
-    y = np.asarray(y)
-    s = np.asarray(score, float)
-    ok = ~(np.isnan(s) | pd.isna(y))
-    y, s = y[ok].astype(int), s[ok]
-    if y.size == 0 or y.min() == y.max():
-        return float("nan")
-    return float(roc_auc_score(y, s))
-
-
-def psi(expected, actual, *, bins: int = 10) -> float:
-    """Population stability index of ``actual`` against ``expected`` (deciles of ``expected``).
-
-    Categorical values are compared level by level. Missing values form their own bin.
-    """
-    e = pd.Series(expected)
-    a = pd.Series(actual)
-    if isinstance(e.dtype, pd.CategoricalDtype) or e.dtype == object or pd.api.types.is_string_dtype(e):
-        ep = e.astype("object").fillna("<NA>").value_counts(normalize=True)
-        ap = a.astype("object").fillna("<NA>").value_counts(normalize=True)
-        idx = ep.index.union(ap.index)
-        ep, ap = ep.reindex(idx, fill_value=0).to_numpy(), ap.reindex(idx, fill_value=0).to_numpy()
-    else:
-        ev = e.to_numpy(float)
-        av = a.to_numpy(float)
-        edges = np.unique(np.nanquantile(ev, np.linspace(0, 1, bins + 1)[1:-1])) if np.isfinite(ev).any() else np.array([])
-
-        def dist(v):
-            nan = np.isnan(v)
-            counts = np.bincount(np.searchsorted(edges, v[~nan], side="right"), minlength=edges.size + 1)
-            return np.append(counts, nan.sum()) / max(v.size, 1)
-
-        ep, ap = dist(ev), dist(av)
-    ep = np.clip(ep, 1e-4, None)
-    ap = np.clip(ap, 1e-4, None)
-    return float(np.sum((ap - ep) * np.log(ap / ep)))
+__all__ = ["Evaluation", "auc", "evaluate", "psi"]
 
 
 @dataclass

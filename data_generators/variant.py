@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import model as team_model
+from livescreen.toolkit import model as team_model  # the ground floor: the team model is the toolkit's
 from . import registry
 from .errors import ScenarioError
 from .registry import get_decoy, get_family
@@ -271,8 +271,7 @@ def finish_variant(sc: Scenario, seed: int, world: World, family, decoys) -> Var
     order = [features[i] for i in world.rng.permutation(len(features))]
     used = [f for f in order if f not in world.model_excludes]
     train = off[off[SPLIT] == "train"]
-    fitted = team_model.fit(world.model_spec, train, features=used, label=world.label_name,
-                            sample_weight=getattr(world, "train_weight", None))
+    fitted = team_model.fit(world.model_spec, train, features=used, label=world.label_name)
     test_mask = (off[SPLIT] == "test").to_numpy()
     off_score = np.full(len(off), np.nan)
     off_score[test_mask] = team_model.predict(fitted, off.loc[test_mask])

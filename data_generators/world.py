@@ -248,16 +248,3 @@ def to_display(z: np.ndarray, transform: dict) -> np.ndarray:
         raise ValueError(dist)
     d = transform.get("decimals")
     return np.round(v, d) if d is not None else v
-
-
-def from_display(v: np.ndarray, transform: dict) -> np.ndarray:
-    """Inverse of ``to_display`` for continuous transforms (used by families that shift a column)."""
-    from scipy.special import ndtri
-    dist = transform["dist"]
-    v = np.asarray(v, float)
-    if dist == "normal":
-        return (v - transform["mean"]) / transform["sd"]
-    if dist in ("lognormal", "count"):
-        return np.log(np.maximum(v, 1e-9) / transform["median"]) / transform["sigma"]
-    u = (v - transform["low"]) / (transform["high"] - transform["low"])
-    return ndtri(np.clip(u, 1e-9, 1 - 1e-9))

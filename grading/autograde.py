@@ -1,9 +1,10 @@
-"""What the hidden test cells call inside nbgrader's kernel.
+"""Reading the card to grade, and scoring it from a truth file in a trusted process.
 
-Each rubric item is one hidden grade cell whose last expression is ``item("<id>", globals())``:
-nbgrader takes that number as the cell's partial credit. The truth comes from the grading side
-(``$LIVESCREEN_TRUTH``, set by the grader), never from the candidate's folder; the card is the
-committed first card when there is one, else the notebook's ``FIRST_EXPERIMENT``.
+``load_card`` is what the grader uses (in its own process) to find the committed card of a
+submission. ``score_here`` and ``item`` score a notebook's card against ``$LIVESCREEN_TRUTH``; they
+are for trusted, interviewer-side runs only (the demo's headless check). Graded kernels never call
+them: there the hidden cells are empty and the grader scores after the kernel is gone
+(``grading.grader``), so no truth is in any kernel's environment or files.
 
 Nothing here writes to stderr: nbgrader zeroes a test cell that does.
 """
@@ -16,6 +17,8 @@ import os
 import warnings
 from pathlib import Path
 
+from livescreen.toolkit.card import draft_card  # a refused or uncommitted card, kept by the toolkit
+
 from .answers import TRUTH_ENV
 
 CARD_FILE = "first_experiment.json"
@@ -26,7 +29,7 @@ _cache: dict = {}
 def load_card(folder: str | Path = ".", namespace: dict | None = None) -> tuple[dict | None, dict]:
     """The card to grade and where it came from.
 
-    Returns ``(card, info)`` with info keys ``source`` ("committed", "notebook" or "none"),
+    Returns ``(card, info)`` with info keys ``source`` ("committed", "notebook", "draft" or "none"),
     ``committed_at`` and ``changed_after_commit``.
     """
     folder = Path(folder)
@@ -46,6 +49,10 @@ def load_card(folder: str | Path = ".", namespace: dict | None = None) -> tuple[
     if isinstance(nb_card, (dict, str)) and _filled(nb_card):
         info["source"] = "notebook"
         return nb_card if isinstance(nb_card, dict) else {"experiment": nb_card}, info
+    draft = draft_card(folder)
+    if draft is not None:  # the toolkit keeps a refused or uncommitted card as a draft: never lost
+        info.update(source="draft", draft_source=draft.get("source"), refused=draft.get("refused"))
+        return draft["card"] if isinstance(draft["card"], dict) else {"experiment": draft["card"]}, info
     return None, info
 
 

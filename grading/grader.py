@@ -1,9 +1,19 @@
 """Grade submissions with nbgrader: a stateless ``grade(submission, truth)`` and a batch runner.
 
 Grading works on copies: each submission folder is copied into a scratch nbgrader course whose
-source is the repository's ``solutions/<scenario>/`` (with its hidden grade cells) and whose
-gradebook is prepared once per scenario and copied for every run. The truth reaches the hidden
-cells through ``$LIVESCREEN_TRUTH``, from the grading side. Whatever a submission does (deleted,
+source is the repository's ``solutions/<scenario>/`` and whose gradebook is prepared once per
+scenario and copied for every run.
+
+The truth never reaches the kernel. nbgrader runs the notebook in a kernel launched by
+``grading.sandbox`` (as an unprivileged account that cannot read the truth store when the grader is
+root, from the candidate environment, with an environment built from nothing and a whole-notebook
+time limit); the hidden grade cells hold no code (``prepare_course`` empties them). The card to score
+is decided here, before the kernel starts: the session service's first card when there is one, else
+the submission's committed card file as collected, else the notebook's card as the run left it. After
+the kernel is gone the card is scored against the truth in this process and the points are written
+into the gradebook through nbgrader's API (``auto_score`` of each ``item_<id>`` grade), so formgrader
+shows them. A cell that writes the card file or reaches for the truth while being graded changes
+nothing and is flagged ``tampering_attempt``. Whatever a submission does (deleted,
 duplicated or retyped cells, an exception, an endless loop, noise on stderr, a malformed notebook
 file, no card) the batch finishes and every submission gets a status and, where one can be given,
 a partial score: cells the candidate deleted, duplicated or retyped are put back as released before
@@ -35,15 +45,23 @@ from sqlalchemy.exc import SAWarning
 # nbgrader's gradebook triggers SQLAlchemy "not in session" warnings that mean nothing here.
 warnings.filterwarnings("ignore", category=SAWarning)
 
+from livescreen.toolkit.card import draft_card  # the toolkit's draft: a refused or uncommitted card
+
 from .answers import TRUTH_ENV
-from .autograde import HISTORY_FILE, load_card
+from .autograde import CARD_FILE, HISTORY_FILE, load_card
 from .config import RELEASE, REPO, SOURCE, nbgrader_config
 from .score import score_card
 
 STATUSES = ("graded", "graded_with_errors", "timeout", "malformed_notebook", "no_card", "error")
 # Every flag a GradeResult can carry; each is declared in grading/rubrics/autograded.yaml (a test checks).
 FLAGS = ("card_not_committed", "card_changed_after_commit", "card_malformed", "cell_timeout",
-         "free_text_interpreted", "notebook_altered", "red_flag_experiment", "scored_from_card")
+         "free_text_interpreted", "notebook_altered", "red_flag_experiment", "scored_from_card",
+         "tampering_attempt", "unsandboxed")
+# Bumped when what prepare_course builds changes (the cached courses are keyed by it).
+COURSE_LAYOUT = "sandbox-1"
+_HIDDEN = re.compile(r"(### BEGIN HIDDEN TESTS\n).*?(\n?### END HIDDEN TESTS)", re.S)
+# The whole notebook may run this many cell timeouts at most (then the kernel is killed).
+NOTEBOOK_TIMEOUT_CELLS = 3
 
 
 class GradingError(ValueError):
@@ -108,13 +126,14 @@ def _source_hash(scenario: str) -> str:
 def prepare_course(scenario: str, *, cache: Path | None = None) -> Path:
     """A scratch course for ``scenario`` with its gradebook populated (cached by source hash)."""
     cache = Path(cache or Path(tempfile.gettempdir()) / "livescreen-courses")
-    root = cache / f"{scenario}-{_source_hash(scenario)}"
+    root = cache / f"{scenario}-{_source_hash(scenario)}-{COURSE_LAYOUT}"
     if (root / "ready").is_file():
         return root
     tmp = Path(tempfile.mkdtemp(prefix=f".{scenario}.", dir=_mkdir(cache)))
     (tmp / "work").mkdir()
     shutil.copytree(Path(REPO) / SOURCE / scenario, tmp / SOURCE / scenario,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    _empty_hidden_cells(tmp / SOURCE / scenario / f"{scenario}.ipynb")
     from nbgrader.apps import NbGraderAPI
     with _venv_path(), _quiet_logs():
         api = NbGraderAPI(config=nbgrader_config(tmp, work=tmp / "work"))
@@ -128,6 +147,15 @@ def prepare_course(scenario: str, *, cache: Path | None = None) -> Path:
     except OSError:  # another process prepared it first
         shutil.rmtree(tmp, ignore_errors=True)
     return root
+
+
+def _empty_hidden_cells(path: Path) -> None:
+    """Leave nothing for the kernel to run in the hidden grade regions: the grader scores outside it."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "BEGIN HIDDEN TESTS" in cell.source:
+            cell.source = _HIDDEN.sub(r"\1None  # scored by the grader after the kernel is gone\2", cell.source)
+    nbformat.write(nb, path)
 
 
 def _mkdir(p: Path) -> Path:
@@ -159,7 +187,8 @@ def _quiet_logs():
 
 
 # ----------------------------------------------------------------------------- grading one
-def grade(submission: str | Path, truth, *, cache: Path | None = None, cell_timeout: int | None = None) -> GradeResult:
+def grade(submission: str | Path, truth, *, cache: Path | None = None, cell_timeout: int | None = None,
+          first_card: dict | None = None, run_as: str | None = None) -> GradeResult:
     """Grade one submission (a candidate folder or its notebook) against a truth.
 
     Parameters
@@ -167,7 +196,13 @@ def grade(submission: str | Path, truth, *, cache: Path | None = None, cell_time
     submission : the candidate folder (holding ``<scenario>.ipynb``, the data and the committed
         card), or the notebook's path. It is never modified: grading works on a copy.
     truth : the variant's truth (dict), a truth JSON file, or a folder of ``<submission>.json``.
-    cell_timeout : seconds per cell; default: the scenario rubric's, else 120.
+    cell_timeout : seconds per cell; default: the scenario rubric's, else 120. The whole notebook
+        may run ``NOTEBOOK_TIMEOUT_CELLS`` times that; then its kernel is killed.
+    first_card : the first card the session service recorded (``{"committed_at", "card"}`` or the
+        card itself). When given it is the card scored; the folder's card file is only a copy.
+    run_as : the Unix account the candidate's cells run as (e.g. the candidate's own user); default
+        the dedicated ``livescreen-sandbox`` account. Only possible as root: otherwise the cells run
+        as the grader's user and the result is flagged ``unsandboxed``.
 
     Returns
     -------
@@ -182,15 +217,33 @@ def grade(submission: str | Path, truth, *, cache: Path | None = None, cell_time
     folder = sub if sub.is_dir() else sub.parent
     truth_d = truth_for(truth, folder)
     scenario, nb_path = _scenario_of(folder) if sub.is_dir() else (sub.stem, sub)
-    res = _grade(folder, nb_path, scenario, truth_d, cache=cache, cell_timeout=cell_timeout)
+    committed = _committed(folder, first_card)
+    res = _grade(folder, nb_path, scenario, truth_d, cache=cache, cell_timeout=cell_timeout,
+                 committed=committed, run_as=run_as)
     res.seconds = round(time.perf_counter() - t0, 3)
     return res
 
 
-def _card_only(folder: Path, truth: dict, scenario, status: str, detail: str) -> GradeResult:
-    """Score the committed card file directly when the notebook cannot be run or graded."""
-    from .rubric_points import item_points
+def _committed(folder: Path, first_card) -> tuple[dict | None, dict]:
+    """The committed card, decided before any candidate code runs: the service's, else the folder's file."""
+    if first_card is not None:
+        card = first_card.get("card", first_card) if isinstance(first_card, dict) else None
+        info = {"source": "committed", "committed_at": (first_card or {}).get("committed_at"),
+                "changed_after_commit": False, "recorded_by": "service"}
+        local, _ = load_card(folder, None)
+        if local is not None and local != card:
+            info["local_copy_differs"] = True
+        return card, info
     card, info = load_card(folder, None)
+    info["recorded_by"] = "folder"
+    return card, info
+
+
+def _card_only(folder: Path, truth: dict, scenario, status: str, detail: str,
+               committed: tuple | None = None) -> GradeResult:
+    """Score the committed card directly when the notebook cannot be run or graded."""
+    from .rubric_points import item_points
+    card, info = committed if committed is not None else _committed(folder, None)
     meta = _meta(folder)
     sc = score_card(card, truth, brief=meta.get("brief"),
                     known_columns=(meta.get("schema") or {}).get("features", []),
@@ -215,10 +268,11 @@ def _meta(folder: Path) -> dict:
         return {}
 
 
-def _grade(folder: Path, nb_path: Path | None, scenario: str | None, truth: dict, *, cache, cell_timeout) -> GradeResult:
+def _grade(folder: Path, nb_path: Path | None, scenario: str | None, truth: dict, *, cache, cell_timeout,
+           committed, run_as) -> GradeResult:
     if scenario is None or nb_path is None or not nb_path.is_file():
         return _card_only(folder, truth, scenario, "malformed_notebook",
-                          "no <scenario>.ipynb of a known scenario in the folder")
+                          "no <scenario>.ipynb of a known scenario in the folder", committed)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # duplicate cell ids: nbformat repairs them and warns
@@ -226,7 +280,7 @@ def _grade(folder: Path, nb_path: Path | None, scenario: str | None, truth: dict
             nbformat.validate(nb)
     except Exception as exc:  # noqa: BLE001 - any unreadable notebook
         return _card_only(folder, truth, scenario, "malformed_notebook",
-                          f"the notebook cannot be read ({type(exc).__name__})")
+                          f"the notebook cannot be read ({type(exc).__name__})", committed)
     if truth.get("scenario") not in (None, scenario):
         raise GradingError(f"the truth is for scenario {truth.get('scenario')!r} but {folder} holds {scenario!r}")
     if cell_timeout is None:
@@ -235,84 +289,159 @@ def _grade(folder: Path, nb_path: Path | None, scenario: str | None, truth: dict
         course = prepare_course(scenario, cache=cache)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SAWarning)  # also where a caller (pytest) reset the filters
-            return _autograde(folder, nb, scenario, truth, course, cell_timeout)
+            return _autograde(folder, nb, scenario, truth, course, cell_timeout, committed, run_as)
     except Exception as exc:  # noqa: BLE001 - whatever fails, the committed card still scores
         return _card_only(folder, truth, scenario, "error",
-                          f"grading failed: {type(exc).__name__}: {exc}"[:300])
+                          f"grading failed: {type(exc).__name__}: {exc}"[:300], committed)
 
 
-def _autograde(folder: Path, nb, scenario: str, truth: dict, course: Path, cell_timeout: int) -> GradeResult:
-    """Run nbgrader autograde on a scratch copy of the course holding a copy of the submission."""
+def _autograde(folder: Path, nb, scenario: str, truth: dict, course: Path, cell_timeout: int,
+               committed: tuple, run_as: str | None) -> GradeResult:
+    """Run nbgrader autograde on a scratch copy of the course holding a copy of the submission.
+
+    The scratch folder is the grader's (0711: the kernel's account may pass through, not list);
+    the kernel's account owns only the autograded copy it works in and its kernel folder. No truth
+    is written anywhere in it.
+    """
+    from .sandbox import ensure_sandbox_user, sandboxed
     release = nbformat.read(course / RELEASE / scenario / f"{scenario}.ipynb", as_version=4)
     altered = restore_cells(nb, release)
+    probes = _truth_probes(nb, release)
     for cell in nb.cells:  # nbgrader clears outputs first; a smaller copy is quicker to write and read
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    account = (run_as or ensure_sandbox_user()) if sandboxed() else ""
     with tempfile.TemporaryDirectory(prefix="livescreen-grade-") as tmpd:
         tmp = Path(tmpd)
+        os.chmod(tmp, 0o711)
         shutil.copytree(course / SOURCE, tmp / SOURCE)
-        (tmp / "work").mkdir()
+        os.chmod(tmp / SOURCE, 0o700)
+        (tmp / "work").mkdir(mode=0o711)
+        os.chmod(tmp / "work", 0o711)
         shutil.copyfile(course / "work" / "gradebook.db", tmp / "work" / "gradebook.db")
+        os.chmod(tmp / "work" / "gradebook.db", 0o600)
+        (tmp / "kernel").mkdir(mode=0o700)
         student = _student_id(folder)
         dest = tmp / "work" / "submitted" / student / scenario
         shutil.copytree(folder, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.ipynb"))
         nbformat.write(nb, dest / f"{scenario}.ipynb")
         (dest / "timestamp.txt").write_text(
             datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
-        truth_file = tmp / "truth.json"
-        truth_file.write_text(json.dumps(truth))
         from nbgrader.apps import NbGraderAPI
 
-        from livescreen.kernels import install_sliced_wait
-        old_truth = os.environ.get(TRUTH_ENV)
-        os.environ[TRUTH_ENV] = str(truth_file)
+        from .kernels import install_sliced_wait
+        saved = os.environ.pop(TRUTH_ENV, None)  # never inherited by anything started from here
         try:
             with _venv_path(), _quiet_logs():
                 install_sliced_wait()
-                api = NbGraderAPI(config=grading_config(tmp, cell_timeout))
+                api = NbGraderAPI(config=grading_config(tmp, cell_timeout, run_as=account))
                 out = api.autograde(scenario, student, force=True, create=True)
         finally:
-            if old_truth is None:
-                os.environ.pop(TRUTH_ENV, None)
-            else:
-                os.environ[TRUTH_ENV] = old_truth
-        if not out["success"]:
+            if saved is not None:
+                os.environ[TRUTH_ENV] = saved
+        notebook_timeout = (tmp / "kernel" / "notebook-timeout").is_file()
+        graded_dir = tmp / "work" / "autograded" / student / scenario
+        if notebook_timeout or not out["success"]:
             reason = _failure(out)
-            if "CellTimeoutError" in reason or "Timeout waiting" in reason:
+            if notebook_timeout:
+                res = _card_only(folder, truth, scenario, "timeout",
+                                 f"the notebook ran past its {NOTEBOOK_TIMEOUT_CELLS * cell_timeout} s limit and its "
+                                 f"kernel was stopped; the committed card is scored directly", committed)
+            elif "CellTimeoutError" in reason or "Timeout waiting" in reason:
                 # the kernel ignored the interrupt (a loop that catches KeyboardInterrupt): nbgrader stops
                 res = _card_only(folder, truth, scenario, "timeout",
                                  f"a cell ran past {cell_timeout} s and did not stop when interrupted; "
-                                 f"the committed card is scored directly ({reason})")
+                                 f"the committed card is scored directly ({reason})", committed)
             else:
                 res = _card_only(folder, truth, scenario, "error",
-                                 f"nbgrader could not grade the notebook ({reason}); the committed card is scored directly")
+                                 f"nbgrader could not grade the notebook ({reason}); the committed card is scored directly",
+                                 committed)
         else:
-            res = _collect(folder, scenario, truth, tmp, student)
+            res = _collect(folder, scenario, truth, tmp, student, committed)
+        tampering = probes + _card_tampering(folder, graded_dir, committed)
+        flags = set(res.flags)
+        notes = []
         if altered:
-            flags = set(res.flags)
             flags.add("notebook_altered")
-            res.flags = sorted(flags)
-            res.detail = "; ".join(x for x in (_describe(altered), res.detail) if x)
+            notes.append(_describe(altered))
+        if tampering:
+            flags.add("tampering_attempt")
+            notes.append("; ".join(tampering))
+        if not account:
+            flags.add("unsandboxed")
+            notes.append("no sandbox: the grader is not root, so the candidate's cells ran as its own user")
+        res.flags = sorted(flags)
+        res.detail = "; ".join(x for x in (*notes, res.detail) if x)
         return res
 
 
-def grading_config(course: Path, cell_timeout: int):
+def _truth_probes(nb, release) -> list[str]:
+    """Candidate cells (not the released ones) that name the truth's variable or file."""
+    released = {c.source for c in release.cells}
+    hits = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and cell.source not in released and re.search(
+                rf"{TRUTH_ENV}|truth\.json", cell.source):
+            hits.append(f"cell {i + 1} reaches for the truth ({TRUTH_ENV} or truth.json)")
+    return hits
+
+
+def _card_tampering(folder: Path, graded_dir: Path, committed: tuple) -> list[str]:
+    """The committed card file written or changed while the notebook was being graded (ignored)."""
+    out = []
+    before = folder / CARD_FILE
+    after = graded_dir / CARD_FILE
+    b = before.read_bytes() if before.is_file() else None
+    a = after.read_bytes() if after.is_file() else None
+    if a is not None and a != b and not (b is None and _written_by_commit(a, folder, graded_dir)):
+        out.append(f"{CARD_FILE} was {'written' if b is None else 'changed'} while the notebook was graded "
+                   "(ignored: the card was fixed before the kernel started)")
+    if committed[1].get("local_copy_differs"):
+        out.append(f"the folder's {CARD_FILE} differs from the first card the session service recorded "
+                   "(the service's card is scored)")
+    return out
+
+
+def _written_by_commit(text: bytes, folder: Path, graded_dir: Path) -> bool:
+    """Whether a card file that appeared during grading is what the notebook's commit cell wrote.
+
+    ``commit_card`` writes the first card and appends the same record to the history; a file
+    written any other way does not match the first history line added during the run.
+    """
+    try:
+        rec = json.loads(text)
+    except ValueError:
+        return False
+    new = _history(graded_dir)[len(_history(folder)):]
+    return bool(new) and isinstance(rec, dict) and rec.get("card") == new[0].get("card") \
+        and rec.get("committed_at") == new[0].get("committed_at") and new[0].get("first") is True
+
+
+def grading_config(course: Path, cell_timeout: int, *, run_as: str = ""):
     """The nbgrader config ``grade`` runs autograde with, on the scratch course at ``course``.
 
     The repository's config, plus:
 
+    - the kernel is a ``grading.sandbox.SandboxKernelManager``: candidate cells run as ``run_as``
+      (root only), from the candidate environment, with an empty environment and a whole-notebook
+      limit of ``NOTEBOOK_TIMEOUT_CELLS`` cell timeouts;
     - stderr output never zeroes a graded cell. nbgrader scores 0 for any stderr output in a test
       cell, and a candidate's noisy code (a warning, a background thread printing) can write there
-      while a hidden cell runs; what the hidden cells score does not depend on it, and errors still
-      score 0.
-    - the kernel talks over Unix sockets in the course folder (``livescreen.kernels``): TCP kernels
-      started at the same moment by parallel graders can pick the same port.
+      while a hidden cell runs; the points come from the grader's own scoring anyway.
+    - the kernel talks over Unix sockets in the course's kernel folder (``grading.kernels``): TCP
+      kernels started at the same moment by parallel graders can pick the same port.
     """
+    from .sandbox import SandboxKernelManager
     c = nbgrader_config(course, work=Path(course) / "work", cell_timeout=cell_timeout)
     c.IgnorePattern.enabled = True
     c.IgnorePattern.pattern = r"(?s).*"
+    c.Execute.kernel_manager_class = SandboxKernelManager
+    c.SandboxKernelManager.run_as = run_as
+    c.SandboxKernelManager.notebook_timeout = float(NOTEBOOK_TIMEOUT_CELLS * cell_timeout)
     c.KernelManager.transport = "ipc"
-    c.KernelManager.ip = str(Path(course).resolve() / "kernel")
+    kdir = Path(course).resolve() / "kernel"
+    c.KernelManager.ip = str(kdir / "kernel")
+    c.KernelManager.connection_file = str(kdir / "kernel.json")
     return c
 
 
@@ -431,14 +560,14 @@ def _history(folder: Path) -> list[dict]:
     return out
 
 
-def _graded_card(folder: Path, graded_dir: Path) -> tuple[dict | None, dict]:
-    """The card to grade: the submission's committed card, else the notebook's as the grading run saw it.
+def _graded_card(folder: Path, graded_dir: Path, committed: tuple) -> tuple[dict | None, dict]:
+    """The card to grade: the committed card (fixed before the kernel started), else the notebook's.
 
     The notebook's commit cell runs again while nbgrader grades the copy: what it commits then is the
     notebook's card as the candidate left it (new lines of the copy's history). It never counts as a
-    commit by the candidate.
+    commit by the candidate, and never replaces a committed card.
     """
-    card, info = load_card(folder, None)
+    card, info = committed[0], dict(committed[1])
     before = len(_history(folder))
     at_grading = [r.get("card") for r in _history(graded_dir)[before:] if isinstance(r.get("card"), dict)]
     if info["source"] == "committed":
@@ -446,30 +575,41 @@ def _graded_card(folder: Path, graded_dir: Path) -> tuple[dict | None, dict]:
             info["changed_after_commit"] = True
     elif at_grading:
         card = at_grading[-1]
-        info["source"] = "notebook" if info["source"] == "none" else info["source"]
+        info["source"] = "notebook" if info["source"] in ("none", "draft") else info["source"]
+    elif info["source"] in ("none", "draft"):
+        # Nothing committed: the notebook's card as the grading run kept it (its check cell saves
+        # the draft), else the submission's own draft (a form's card, a refused commit).
+        # Only the draft: a card file the run wrote is never taken (see _card_tampering).
+        draft = draft_card(graded_dir)
+        if draft is not None:
+            card = draft["card"] if isinstance(draft["card"], dict) else {"experiment": draft["card"]}
+            info.update(source="notebook" if draft.get("source") == "notebook" else "draft",
+                        draft_source=draft.get("source"), refused=draft.get("refused"))
     return card, info
 
 
-def _collect(folder: Path, scenario: str, truth: dict, course: Path, student: str) -> GradeResult:
+def _collect(folder: Path, scenario: str, truth: dict, course: Path, student: str, committed: tuple) -> GradeResult:
+    """Score the card against the truth here (the kernel is gone) and write the points into the gradebook."""
     from nbgrader.api import Gradebook
     from .rubric_points import item_points
     graded_dir = course / "work" / "autograded" / student / scenario
-    db = f"sqlite:///{course / 'work' / 'gradebook.db'}"
-    with Gradebook(db) as gb:
-        subnb = gb.find_submission_notebook(scenario, scenario, student)
-        grades = {g.name: (float(g.score or 0.0), float(g.max_score)) for g in subnb.grades}
     errors, timed_out = _errors(graded_dir / f"{scenario}.ipynb")
-    card, info = _graded_card(folder, graded_dir)
-    # The card scored again here for evidence and flags (pure: what the hidden cells computed).
+    card, info = _graded_card(folder, graded_dir, committed)
     meta = _meta(folder)
     sc = score_card(card, truth, brief=meta.get("brief"),
                     known_columns=(meta.get("schema") or {}).get("features", []),
                     points=item_points(truth.get("scenario")))
-    items = []
-    for it in sc.items:
-        pts, mx = grades.get(f"item_{it.id}", (None, it.max))
-        items.append({"id": it.id, "points": it.points if pts is None else pts, "max": mx,
-                      "evidence": it.evidence})
+    items = [{"id": s.id, "points": s.points, "max": s.max, "evidence": s.evidence} for s in sc.items]
+    db = f"sqlite:///{course / 'work' / 'gradebook.db'}"
+    with Gradebook(db) as gb:  # nbgrader's own record, so formgrader shows the grader's points
+        for it in items:
+            try:
+                g = gb.find_grade(f"item_{it['id']}", scenario, scenario, student)
+            except Exception:  # noqa: BLE001 - a grade cell nbgrader did not record
+                continue
+            g.auto_score = float(it["points"])
+            g.needs_manual_grade = False
+        gb.db.commit()
     flags = set(sc.flags)
     if timed_out:
         status = "timeout"
@@ -480,13 +620,6 @@ def _collect(folder: Path, scenario: str, truth: dict, course: Path, student: st
         status = "graded_with_errors"
     else:
         status = "graded"
-    missing = [i["id"] for i in items if f"item_{i['id']}" not in grades]
-    if missing or any(abs(i["points"] - s.points) > 1e-6 or abs(i["max"] - s.max) > 1e-6
-                      for i, s in zip(items, sc.items)):
-        # A hidden cell did not run, failed or was zeroed (a timeout or an error before it, noise on
-        # stderr, a lost cell): the card is scored directly, so the candidate keeps the credit it earns.
-        items = [{"id": s.id, "points": s.points, "max": s.max, "evidence": s.evidence} for s in sc.items]
-        flags.add("scored_from_card")
     if info.get("source") != "committed":
         flags.add("card_not_committed")
     if info.get("source") == "unreadable":
@@ -498,6 +631,49 @@ def _collect(folder: Path, scenario: str, truth: dict, course: Path, student: st
     detail = "; ".join(errors[:3])
     return GradeResult(str(folder), scenario, status, total, mx, items, sorted(flags), detail, card, info,
                        sc.discrimination)
+
+
+def record(gradebook: str | Path, result: GradeResult, *, student: str | None = None, cache: Path | None = None) -> None:
+    """Write a result's points into a lasting nbgrader gradebook (e.g. the store's), so formgrader shows them.
+
+    The scenario's assignment is added to the gradebook first if it is not there (from the scratch
+    course's source); the student and the submission are created or updated.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+    scenario = result.scenario
+    student = student or _student_id(Path(result.submission))
+    path = Path(gradebook)
+    url = f"sqlite:///{path.resolve()}"
+    with _venv_path(), _quiet_logs(), Gradebook(url) as gb:  # a new gradebook runs `alembic`
+        try:
+            gb.find_assignment(scenario)
+            has = True
+        except MissingEntry:
+            has = False
+    if not has:
+        from nbgrader.apps import NbGraderAPI
+        course = prepare_course(scenario, cache=cache)
+        c = nbgrader_config(course, work=course / "work")
+        c.CourseDirectory.db_url = url
+        with _venv_path(), _quiet_logs():
+            out = NbGraderAPI(config=c).generate_assignment(scenario, force=True)
+        if not out["success"]:
+            raise RuntimeError(f"could not add {scenario} to {path}: {out['error'][-300:]}")
+    with Gradebook(url) as gb:
+        gb.update_or_create_student(student)
+        try:
+            gb.find_submission(scenario, student)
+        except MissingEntry:
+            gb.add_submission(scenario, student)
+        for it in result.items:
+            try:
+                g = gb.find_grade(f"item_{it['id']}", scenario, scenario, student)
+            except MissingEntry:
+                continue
+            g.auto_score = float(it["points"])
+            g.needs_manual_grade = False
+        gb.db.commit()
+    os.chmod(path, 0o600)
 
 
 def _errors(nb_path: Path) -> tuple[list[str], bool]:

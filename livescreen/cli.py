@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 from data_generators.errors import ScenarioError
+from livescreen.candidate import FolderError
+from livescreen.hub.users import HubError
 
 EXIT_USAGE = 2
 
@@ -77,32 +79,11 @@ def cmd_scenarios(args) -> int:
     return 0
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
-
-
-def generate(scenario: str, *, seed: int, out: str | Path, truth: str | Path | None = None,
-             family: str | None = None, n_offline: int | None = None, n_production: int | None = None):
-    """Build a variant, write the candidate folder to ``out`` and, if asked, the truth to ``truth``."""
-    from data_generators import build_variant
-    out = Path(out)
-    if truth is not None and _inside(Path(truth), out):
-        raise UsageError(f"--truth {truth} is inside the candidate folder {out}: put it outside, "
-                         "the candidate must never receive it")
-    variant = build_variant(scenario, seed, family=family, n_offline=n_offline, n_production=n_production)
-    variant.write(out)
-    if truth is not None:
-        variant.truth.write(truth)
-    return variant
-
-
 def cmd_generate(args) -> int:
-    v = generate(args.scenario, seed=parse_seed(args.seed), out=args.out, truth=args.truth, family=args.family,
-                 n_offline=_rows(args.n_offline), n_production=_rows(args.n_production))
+    from livescreen.candidate import write_candidate_folder
+    v = write_candidate_folder(args.scenario, seed=parse_seed(args.seed), out=args.out, truth=args.truth,
+                               family=args.family, n_offline=_rows(args.n_offline),
+                               n_production=_rows(args.n_production))
     print(f"wrote {args.out}: offline {len(v.offline):,} rows, production {len(v.production):,} rows, "
           f"{len(v.schema['features'])} features")
     if args.truth:
@@ -188,9 +169,7 @@ def _per_submission(path: str | None, submission: str) -> Path | None:
 
 def cmd_grade(args) -> int:
     from grading.grader import GradingError, grade_many, truth_for
-    from grading.scorecard import HintLogError, load_hints, write_scorecard
-    if args.hints and not args.scorecards:
-        raise UsageError("--hints goes with --scorecards: the hints are shown and credited on the scorecard")
+    from grading.scorecard import HintLogError, build, load_hints, write_scorecard
     try:  # read every hint log before grading: a bad one stops the run with nothing written
         hints = {s: load_hints(log) for s in args.paths if (log := _per_submission(args.hints, s))}
     except HintLogError as exc:
@@ -202,20 +181,29 @@ def cmd_grade(args) -> int:
     for r in results:
         if r.status == "error" and r.detail.startswith(("no truth", "no submission")):
             raise UsageError(r.detail)
-    if args.scorecards:
-        try:
-            for path, r in zip(args.paths, results):
-                truth = truth_for(args.truth, Path(r.submission))
+    # One total everywhere: what is printed is the scorecard's own total and item points after hints.
+    cards = []
+    try:
+        for path, r in zip(args.paths, results):
+            truth = truth_for(args.truth, Path(r.submission))
+            cards.append(build(r, hints=hints.get(path), truth=truth))
+            if args.scorecards:
                 write_scorecard(r, Path(args.scorecards), hints=hints.get(path), truth=truth)
-        except HintLogError as exc:
-            raise UsageError(str(exc)) from None
+    except HintLogError as exc:
+        raise UsageError(str(exc)) from None
     if args.json:
-        print(json.dumps([{"submission": r.submission, "status": r.status, "total": r.total, "max": r.max,
-                           "items": [{"id": i["id"], "points": i["points"], "max": i["max"]} for i in r.items],
-                           "flags": r.flags} for r in results], indent=2))
+        print(json.dumps([{"submission": c["submission"], "status": c["status"], "total": c["total"]["total"],
+                           "max": c["total"]["max"],
+                           "autograded": {"points": c["autograded_after_hints"], "earned": c["autograded_total"],
+                                          "max": c["autograded_max"]},
+                           "items": [{"id": i["id"], "points": i["points"], "earned": i["earned"], "max": i["max"],
+                                      "prompted_by_hint": i["prompted_by_hint"]} for i in c["items"]],
+                           "flags": c["flags"]} for c in cards], indent=2))
     else:
-        for r in results:
-            print(f"{r.submission}: {r.status} {r.total:g}/{r.max:g} flags={','.join(r.flags) or '-'}")
+        for c in cards:
+            print(f"{c['submission']}: {c['status']} {c['total']['total']:g}/{c['total']['max']:g} "
+                  f"(autograded {c['autograded_after_hints']:g}/{c['autograded_max']:g} after hints) "
+                  f"flags={','.join(c['flags']) or '-'}")
     return 0
 
 
@@ -272,13 +260,19 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--jobs", type=int, default=1, help="grade in parallel processes (default 1)")
     gr.add_argument("--scorecards", help="write each submission's scorecard (HTML and JSON) into this folder")
     gr.add_argument("--hints", help="the interviewer's hint log: a JSON list of {\"at\": ISO time, \"level\": 1-3}, "
-                                    "or a folder of <submission>.json logs")
+                                    "or a folder of <submission>.json logs (counted in the total)")
     gr.set_defaults(func=cmd_grade)
 
     d = sub.add_parser("demo", help="run the main job end to end for a demo candidate")
     d.add_argument("--scenario", default="saas_churn")
     d.add_argument("--out", default="out/demo")
     d.set_defaults(func=cmd_demo)
+
+    from livescreen.sessions.commands import add_parser as add_session_commands
+    add_session_commands(sub)  # session ..., console, calibrate, guide
+
+    from livescreen.hub import cli as hub_cli  # the `hub` group (livescreen/hub/cli.py)
+    hub_cli.add_parser(sub)
     return p
 
 
@@ -286,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except (UsageError, ScenarioError) as exc:
+    except (UsageError, ScenarioError, FolderError, HubError) as exc:
         print(f"livescreen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `livescreen scenarios | head -1`

@@ -54,6 +54,12 @@ FIRST_EXPERIMENT = reference_card_for_session()
 '''
 
 
+# The commit cell as released: commented out, so Run All never commits (``fill_card(commit=True)``
+# and a candidate remove the "# ").
+COMMIT_CELL = "# ls.commit(FIRST_EXPERIMENT)"
+COMMIT_NOW = "ls.commit(FIRST_EXPERIMENT)"
+
+
 def source_notebook(scenario, *, hidden_tests: list | None = None) -> nbformat.NotebookNode:
     """The nbgrader source notebook of ``scenario`` (a name or Scenario).
 
@@ -69,10 +75,14 @@ def source_notebook(scenario, *, hidden_tests: list | None = None) -> nbformat.N
         _md("intro", f"""
 # {sc.title}
 
-**Your task (25 minutes).** A model is live and something is wrong. Read the brief, look at the
+**Your task (25 minutes).** The team is worried about this model. Read the brief, look at the
 evidence below and use the explorers. Then write down **your first experiment** on the card in
-section 5 and commit it *before* you run anything. There is no single trick to spot: say what you
-believe, what would show it, and what you would do next.
+section 5: what you believe is going on, what would show it, and what you would do next. Say what
+the evidence supports: "nothing is broken" is an answer too.
+
+**The first card you commit is the one that counts.** Committing is a deliberate step: the card's
+**Commit** button, or `ls.commit(FIRST_EXPERIMENT)` in the commit cell. Running all cells never
+commits a card, and a card you have not committed yet is kept as a draft.
 """),
         _code("setup", """
 %matplotlib inline
@@ -105,8 +115,17 @@ labels are not yet mature are shaded.
         _md("explorers_head", """
 ## 4. Explorers
 
-Each explorer is one call. Move the threshold, pick a column to slice by, pick a feature to compare
-offline and production distributions, or narrow the production time window.
+Each explorer is one call; its controls are keyword arguments, so you can open it where you want
+to look (or use the controls):
+
+| explorer | keyword arguments |
+|---|---|
+| `ls.threshold_explorer(case, threshold=0.4)` | `threshold`: the decision threshold (default: the team's) |
+| `ls.slice_explorer(case, column="...", bins=4)` | `column`: the column to slice by; `bins`: quantile bins of a numeric column |
+| `ls.drift_explorer(case, feature="...")` | `feature`: the column to compare offline and in production (default: the largest PSI) |
+| `ls.time_window_explorer(case, start="2025-10-06", end="2025-10-20", unit="day")` | `start`, `end`: the production window (end excluded); `unit`: `"week"` or `"day"` |
+
+`help(ls.slice_explorer)` says more.
 """),
         _code("explore_threshold", "ls.threshold_explorer(case)"),
         _code("explore_slices", "ls.slice_explorer(case)"),
@@ -119,6 +138,10 @@ Fill in the form, **or** write the same thing as a Python dict in the cell below
 same card. `hypothesis.family` names the kind of failure you suspect (the form lists them);
 `experiment.type` one experiment from the catalogue, with its parameters. Say what you expect to
 see if your hypothesis is true and if it is false, and what you would decide in each case.
+
+Commit with the form's **Commit this card** button, or with the commit cell further down. **The
+first card you commit is the one that counts**; a card that cannot be committed yet says which field
+to change, and is kept as a draft.
 """),
         _code("card_form", "form = ls.card_form(case)\nform"),
         _code("first_experiment", SOLUTION_CARD, locked=False, solution=True),
@@ -128,11 +151,13 @@ consider, and why is this experiment the one that tells them apart? (The intervi
 """),
         # free text for the interviewer, rated against grading/rubrics/manual.yaml (not autograded)
         new_markdown_cell("*Write your reasoning here.*", metadata={"tags": ["reasoning"]}),
-        _code("commit", "card = ls.commit(FIRST_EXPERIMENT, form)"),
-        _code("card_check", '''
-"""Is the first-experiment card complete?"""
-ls.check_complete(card)
-''', grade=True, points=1, tags=("raises-exception",)),
+        _code("card_check", "ls.check_card(FIRST_EXPERIMENT, form=form)"),
+        _md("commit_head", """
+To commit the dict above instead of using the button, remove the `#` in front of `ls.commit` and run
+the cell. (Running all cells leaves it alone.)
+"""),
+        # not an nbgrader cell: the candidate edits it (a locked cell is read-only)
+        new_code_cell(COMMIT_CELL, metadata={"tags": ["commit"]}),
     ]
     cells += list(hidden_tests or [])
     cells += [
@@ -140,9 +165,10 @@ ls.check_complete(card)
 ## 6. Run it
 
 Once your card is committed, run the experiment it names on the data you have. Committing again
-later never replaces your first card.
+later never replaces your first card; `ls.run(case, {"type": ...})` runs any other catalogue
+experiment after that.
 """),
-        _code("run", "result = ls.run_first_experiment(case)\nresult"),
+        _code("run", "result = ls.run_first_experiment(case)"),
     ]
     nb = new_notebook(cells=cells, metadata={"kernelspec": KERNEL, "language_info": {"name": "python"}})
     return nb
@@ -175,16 +201,24 @@ def release(scenarios, *, root: Path = REPO) -> list[Path]:
 
     from grading.config import nbgrader_config
     out = []
+    old_path = os.environ.get("PATH")
     with tempfile.TemporaryDirectory(prefix="livescreen-release-") as work:
+        # nbgrader runs `alembic` from PATH, in this process's environment: set it for the run only
         os.environ["PATH"] = nbgrader_env()["PATH"]
-        api = NbGraderAPI(config=nbgrader_config(root, work=work))
-        for name in scenarios:
-            res = api.generate_assignment(name, force=True)
-            if not res["success"]:
-                raise RuntimeError(f"nbgrader generate_assignment {name} failed: {res['error']}")
-            nb_path = Path(root) / "exercises" / name / f"{name}.ipynb"
-            strip_outputs(nb_path)
-            out.append(nb_path)
+        try:
+            api = NbGraderAPI(config=nbgrader_config(root, work=work))
+            for name in scenarios:
+                res = api.generate_assignment(name, force=True)
+                if not res["success"]:
+                    raise RuntimeError(f"nbgrader generate_assignment {name} failed: {res['error']}")
+                nb_path = Path(root) / "exercises" / name / f"{name}.ipynb"
+                strip_outputs(nb_path)
+                out.append(nb_path)
+        finally:
+            if old_path is None:
+                os.environ.pop("PATH", None)
+            else:
+                os.environ["PATH"] = old_path
     return out
 
 
@@ -201,18 +235,19 @@ def released_notebook(scenario: str, *, root: Path = REPO) -> Path:
     path = Path(root) / "exercises" / scenario / f"{scenario}.ipynb"
     if not path.is_file():
         from data_generators.errors import ScenarioError
-        raise ScenarioError(f"no released notebook for {scenario!r} in exercises/: run `make release`")
+        raise ScenarioError(f"no released notebook for {scenario!r} in exercises/: run `livescreen release {scenario}`")
     return path
 
 
 def candidate_folder(scenario: str, *, seed: int, out: str | Path, truth: str | Path | None = None,
                      n_offline=None, n_production=None, execute_notebook: bool = False) -> Path:
-    """Write a candidate folder: the released notebook plus one variant's data (never the truth)."""
-    from livescreen.cli import generate
+    """Write a candidate folder: the released notebook beside one variant's data and the team's report
+    (``livescreen.candidate``; never the truth)."""
+    from livescreen.candidate import write_candidate_folder
     sc = load_scenario(scenario)
     nb_src = released_notebook(sc.name)
     out = Path(out)
-    generate(sc.name, seed=seed, out=out, truth=truth, n_offline=n_offline, n_production=n_production)
+    write_candidate_folder(sc.name, seed=seed, out=out, truth=truth, n_offline=n_offline, n_production=n_production)
     shutil.copyfile(nb_src, out / f"{sc.name}.ipynb")
     if execute_notebook:
         execute(out / f"{sc.name}.ipynb")
@@ -223,7 +258,7 @@ def execute(path: str | Path, *, timeout: int = 300, env: dict | None = None) ->
     """Run a notebook headless in its own folder (nbclient) and save it in place."""
     from nbclient import NotebookClient
 
-    from .kernels import install_sliced_wait, kernel_manager
+    from grading.kernels import install_sliced_wait, kernel_manager
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     old = dict(os.environ)

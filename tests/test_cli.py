@@ -31,7 +31,8 @@ def test_generate_writes_candidate_and_truth_apart(tmp_path):
     r = run("generate", "saas_churn", "--seed", "4", "--out", str(out), "--truth", str(truth),
             "--family", "target_leakage", "--n-offline", "1000", "--n-production", "1000")
     assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["offline.csv", "production.csv", "recomputed.csv", "schema.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["offline.csv", "production.csv", "recomputed.csv", "schema.json",
+                                                    "team_report.json"]
     t = json.loads(truth.read_text())
     assert t["seed"] == 4 and t["family"] == "target_leakage" and t["culprits"]
     assert "truth" not in r.stdout.split(str(truth))[0].lower() or "grading side" in r.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..evaluation import auc
+from livescreen.toolkit.metrics import auc_se  # one Hanley-McNeil standard error, the toolkit's
 from ..families.base import Decoy
 from ..registry import register_decoy
 
@@ -60,16 +61,9 @@ class NoiseSegment(Decoy):
                 y, sc = frame.loc[mask, s["label"]], frame.loc[mask, s["score"]]
                 a = auc(y, sc)
                 change += sign * w * a
-                var += hanley_mcneil_se(a, int(y.sum()), int(len(y) - y.sum())) ** 2
+                var += auc_se(a, int(y.sum()), int(len(y) - y.sum())) ** 2
         limit = 3.0 * np.sqrt(var)
         return change, f"segment's change net of the rest within 3 SE ({limit:.3f})", abs(change) <= limit
-
-
-def hanley_mcneil_se(a: float, n_pos: int, n_neg: int) -> float:
-    """Standard error of an AUC (Hanley & McNeil, 1982)."""
-    q1, q2 = a / (2 - a), 2 * a**2 / (1 + a)
-    return float(np.sqrt((a * (1 - a) + (n_pos - 1) * (q1 - a**2) + (n_neg - 1) * (q2 - a**2))
-                         / max(n_pos * n_neg, 1)))
 
 
 DECOY = NoiseSegment

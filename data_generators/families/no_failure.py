@@ -25,15 +25,10 @@ from __future__ import annotations
 
 import math
 
+from livescreen.toolkit.metrics import auc_se  # one Hanley-McNeil standard error, the toolkit's
+
 from ..registry import register_family
 from .base import Family
-
-
-def auc_standard_error(a: float, n_pos: int, n_neg: int) -> float:
-    """Standard error of an AUC estimate (Hanley & McNeil 1982, eq. 2)."""
-    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    var = (a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / (n_pos * n_neg)
-    return math.sqrt(max(var, 0.0))
 
 
 @register_family
@@ -86,8 +81,8 @@ class NoFailure(Family):
         gap = self.symptom(ev)
         test, lab = ev.offline_test, ev.labelled
         se = math.hypot(
-            auc_standard_error(ev.offline_auc, int(test[ev.label].sum()), int((1 - test[ev.label]).sum())),
-            auc_standard_error(ev.online_auc, int(lab[ev.label].sum()), int((1 - lab[ev.label]).sum())))
+            auc_se(ev.offline_auc, int(test[ev.label].sum()), int((1 - test[ev.label]).sum())),
+            auc_se(ev.online_auc, int(lab[ev.label].sum()), int((1 - lab[ev.label]).sum())))
         bound = min(self.noise_z * se, self.max_gap)
         calib = abs(float(lab[ev.label].mean()) - float(lab["score"].mean()))
         return [

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import model as team_model
+from livescreen.toolkit import model as team_model
 from ..errors import ScenarioError
 from ..evaluation import auc
 from ..registry import register_family

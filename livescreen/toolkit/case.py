@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_generators.model import one_thread  # noqa: F401 (the toolkit's fits and scoring use it)
+from .model import one_thread  # noqa: F401 (the toolkit's fits and scoring use it)
 
 FILES = {"offline": "offline.csv", "production": "production.csv", "recomputed": "recomputed.csv"}
 SCHEMA_FILE = "schema.json"
@@ -182,7 +182,7 @@ class Case:
     def team_model(self):
         """The team's recipe refit on the offline training rows (cached; deterministic)."""
         if "team_model" not in self._cache:
-            from data_generators import model as team_model
+            from . import model as team_model
             with one_thread():
                 self._cache["team_model"] = team_model.fit(self.model_card, self.train,
                                                            features=self.features, label=self.label)

@@ -2,7 +2,10 @@
 
 ``run_experiment(case, {"type": ..., **params})`` runs one. Every experiment is deterministic
 (fixed random states) and reports a discrete ``outcome`` from its own small vocabulary
-(``OUTCOMES``), so the same experiment can be compared across datasets. Outcomes that point at a
+(``OUTCOMES``), so the same experiment can be compared across datasets. Each experiment is
+declared once, by ``@experiment(outcomes=..., params=..., red_flag=...)`` on its runner
+(``REGISTRY``); ``OUTCOMES``, ``PARAMS``, ``CATALOGUE``, ``RED_FLAGS`` and ``EXPERIMENT_TYPES``
+are derived from it. Outcomes that point at a
 column carry it after a colon, e.g. ``"shift_found:<column>"``.
 
 The "gap" in gap experiments is the offline ROC AUC (the team's test rows, or the experiment's own
@@ -14,11 +17,12 @@ Red-flag experiments (``RED_FLAGS``) are runnable too: they report what they mea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from data_generators import model as team_model
+from . import model as team_model
 
 from . import metrics, style
 from .case import Case, one_thread
@@ -27,54 +31,40 @@ MIN_GAP = 0.03          # a smaller offline-online AUC gap has nothing to close
 CLOSES = 0.5            # "closes": at most this share of the gap is left
 MAX_ROWS_DOMAIN = 10_000  # rows per side for the domain classifier
 
-OUTCOMES = {
-    "drop_columns_retrain": ("gap_closes", "gap_stays"),
-    "out_of_time_split": ("gap_closes", "gap_stays"),
-    "group_split": ("gap_closes", "gap_stays"),
-    "dedup_then_split": ("gap_closes", "gap_stays"),
-    "segment_metrics": ("segment_worse:<column>", "no_segment_worse"),
-    "domain_classifier": ("shift_found:<column>", "no_shift"),
-    "compare_profiles_before_after": ("changed:<column>", "no_change"),
-    "served_vs_recomputed": ("differs:<column>", "same"),
-    "recalibrate": ("miscalibrated:<severity>", "calibrated"),
-    "matured_labels_only": ("gap_closes", "gap_stays"),
-    "reweight_for_prior": ("gap_closes", "gap_stays"),
-    "randomized_holdout": ("differs", "same"),
-    "label_permutation_test": ("signal_spurious", "signal_real"),
-    "threshold_by_cost": ("threshold_change_helps", "no_gain"),
-    "retrain_on_recent": ("recovers", "no_recovery"),
-    "tune_hyperparameters": ("gap_closes", "gap_stays"),
-    "more_data": ("gap_closes", "gap_stays"),
-    "bigger_model": ("gap_closes", "gap_stays"),
-    "retrain_as_is": ("gap_closes", "gap_stays"),
-}
-RED_FLAGS = ("tune_hyperparameters", "more_data", "bigger_model", "retrain_as_is")
-CATALOGUE = tuple(k for k in OUTCOMES if k not in RED_FLAGS)
-EXPERIMENT_TYPES = tuple(OUTCOMES)
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment, declared once: its name, its two outcomes, its parameters, whether it is a red
+    flag, and the function that runs it (``@experiment`` above the function registers it).
 
-# Parameters per experiment: name -> (kind, required, help). kinds: columns, column, number, date.
-PARAMS = {
-    "drop_columns_retrain": {"columns": ("columns", True, "the feature columns to drop before retraining")},
-    "out_of_time_split": {"test_size": ("number", False, "share of the latest offline rows held out (0.25)")},
-    "group_split": {"column": ("column", False, "the entity column to group by (the id column)"),
-                    "test_size": ("number", False, "share of entities held out (0.25)")},
-    "dedup_then_split": {"test_size": ("number", False, "share of rows held out after deduplication (0.25)")},
-    "segment_metrics": {"column": ("column", True, "the column to slice by"),
-                        "bins": ("number", False, "quantile bins for a numeric column (4)")},
-    "domain_classifier": {"columns": ("columns", False, "the columns the classifier sees (all features)")},
-    "compare_profiles_before_after": {
-        "onset": ("date", False, "the date to compare before and after (production start)"),
-        "columns": ("columns", False, "the columns to profile (all features)")},
-    "served_vs_recomputed": {"columns": ("columns", False, "the columns to compare (all features)")},
-    "recalibrate": {},
-    "matured_labels_only": {"maturity_days": ("number", False, "days after which a label counts as mature (the label lag)")},
-    "reweight_for_prior": {},
-    "randomized_holdout": {},
-    "label_permutation_test": {"n_permutations": ("number", False, "label permutations to refit on (2)")},
-    "threshold_by_cost": {},
-    "retrain_on_recent": {"train_share": ("number", False, "share of the labelled production rows (earliest) to retrain on (0.6)")},
-    "tune_hyperparameters": {}, "more_data": {}, "bigger_model": {}, "retrain_as_is": {},
-}
+    ``params`` maps a parameter to ``(kind, required, help)``; kinds: columns, column, number, date.
+    An outcome ending in ``:<column>`` carries the column it points at (``:<severity>``: how far off).
+    """
+
+    name: str
+    outcomes: tuple
+    params: dict
+    red_flag: bool
+    runner: Callable
+
+    @property
+    def help(self) -> str:
+        return (self.runner.__doc__ or "").strip().splitlines()[0]
+
+
+REGISTRY: dict[str, Experiment] = {}
+
+
+def experiment(*, outcomes: tuple, params: dict | None = None, red_flag: bool = False):
+    """Register the decorated runner ``fn(case, **params) -> ExperimentResult`` under its name."""
+    def register(fn):
+        name = fn.__name__
+        if name in REGISTRY:
+            raise ValueError(f"experiment {name!r} is registered twice")
+        if len(outcomes) != 2:
+            raise ValueError(f"experiment {name!r} needs two outcomes (one for each answer), got {outcomes!r}")
+        REGISTRY[name] = Experiment(name, tuple(outcomes), dict(params or {}), red_flag, fn)
+        return fn
+    return register
 
 
 class ExperimentError(ValueError):
@@ -154,8 +144,10 @@ def run_experiment(case: Case, experiment: dict) -> ExperimentResult:
     """
     etype, params = normalise(experiment, case=case)
     with one_thread():  # the runners fit and score models on small data: see ``case.one_thread``
-        result = _RUNNERS[etype](case, **params)
+        result = REGISTRY[etype].runner(case, **params)
     result.params = params
+    from . import service  # the console's timeline (marked there when no card was committed yet)
+    service.experiment_run(etype, params)
     return result
 
 
@@ -268,6 +260,9 @@ def _check_share(v, name="test_size") -> float:
 
 
 # ------------------------------------------------------------------------------ gap experiments
+@experiment(outcomes=("gap_closes", "gap_stays"),
+            params={"columns": ("columns", True, "the feature columns to drop before retraining")})
+
 def drop_columns_retrain(case: Case, *, columns) -> ExperimentResult:
     """Retrain the team's recipe without ``columns``; does the offline-online gap close?"""
     feats = [f for f in case.features if f not in set(columns)]
@@ -278,6 +273,9 @@ def drop_columns_retrain(case: Case, *, columns) -> ExperimentResult:
                        online_auc=_auc_rows(model, case.labelled, case.label),
                        what=f"Without {', '.join(columns)}", details={"columns": list(columns)})
 
+
+@experiment(outcomes=("gap_closes", "gap_stays"),
+            params={"test_size": ("number", False, "share of the latest offline rows held out (0.25)")})
 
 def out_of_time_split(case: Case, *, test_size: float = 0.25) -> ExperimentResult:
     """Train on the earliest offline rows, test on the latest; does the gap close?"""
@@ -292,6 +290,9 @@ def out_of_time_split(case: Case, *, test_size: float = 0.25) -> ExperimentResul
                        extra={"test_start": str(test[case.timestamp].min().date())})
 
 
+@experiment(outcomes=("gap_closes", "gap_stays"),
+            params={"column": ("column", False, "the entity column to group by (the id column)"),
+                    "test_size": ("number", False, "share of entities held out (0.25)")})
 def group_split(case: Case, *, column: str | None = None, test_size: float = 0.25) -> ExperimentResult:
     """Hold out whole entities (``column``, the id by default); does the gap close?"""
     _check_share(test_size)
@@ -310,6 +311,9 @@ def group_split(case: Case, *, column: str | None = None, test_size: float = 0.2
                        details={"column": column})
 
 
+@experiment(outcomes=("gap_closes", "gap_stays"),
+            params={"test_size": ("number", False, "share of rows held out after deduplication (0.25)")})
+
 def dedup_then_split(case: Case, *, test_size: float = 0.25) -> ExperimentResult:
     """Drop exact duplicate rows (features and label), then split at random; does the gap close?"""
     _check_share(test_size)
@@ -327,6 +331,7 @@ def dedup_then_split(case: Case, *, test_size: float = 0.25) -> ExperimentResult
                        extra={"duplicate_share": float(dup.mean()), "team_test_rows_in_train": test_in_train})
 
 
+@experiment(outcomes=("gap_closes", "gap_stays"), red_flag=True)
 def retrain_as_is(case: Case) -> ExperimentResult:
     """Red flag: refit the same recipe on every offline row; does the gap close?"""
     model = _fit(case, case.offline)
@@ -335,6 +340,7 @@ def retrain_as_is(case: Case) -> ExperimentResult:
                        what="Refit on all offline rows")
 
 
+@experiment(outcomes=("gap_closes", "gap_stays"), red_flag=True)
 def tune_hyperparameters(case: Case) -> ExperimentResult:
     """Red flag: a small grid of the recipe's settings, best by offline test AUC."""
     if case.model_card["kind"] == "gradient_boosting":
@@ -354,6 +360,7 @@ def tune_hyperparameters(case: Case) -> ExperimentResult:
                        what=f"Best of {len(grid)} settings ({params})", details={"best": params})
 
 
+@experiment(outcomes=("gap_closes", "gap_stays"), red_flag=True)
 def bigger_model(case: Case) -> ExperimentResult:
     """Red flag: a larger model of the same kind (1.5x the trees, each with twice the leaves; or
     boosting for a linear recipe)."""
@@ -370,6 +377,7 @@ def bigger_model(case: Case) -> ExperimentResult:
                        details={"spec": spec})
 
 
+@experiment(outcomes=("gap_closes", "gap_stays"), red_flag=True)
 def more_data(case: Case) -> ExperimentResult:
     """Red flag: a learning curve (half vs all training rows); does the gap shrink with more data?"""
     half = case.train.iloc[np.sort(np.random.default_rng(0).permutation(len(case.train))[: len(case.train) // 2])]
@@ -388,6 +396,9 @@ def more_data(case: Case) -> ExperimentResult:
 
 
 # ------------------------------------------------------------------------------ slices and shift
+@experiment(outcomes=("segment_worse:<column>", "no_segment_worse"),
+            params={"column": ("column", True, "the column to slice by"),
+                    "bins": ("number", False, "quantile bins for a numeric column (4)")})
 def segment_metrics(case: Case, *, column: str, bins: float = 4) -> ExperimentResult:
     """Production ROC AUC per segment of ``column`` vs the rest; is a segment significantly worse?
 
@@ -435,6 +446,9 @@ def segment_metrics(case: Case, *, column: str, bins: float = 4) -> ExperimentRe
     return ExperimentResult("segment_metrics", {}, f, outcome, details, summary, plot)
 
 
+@experiment(outcomes=("shift_found:<column>", "no_shift"),
+            params={"columns": ("columns", False, "the columns the classifier sees (all features)")})
+
 def domain_classifier(case: Case, *, columns=None) -> ExperimentResult:
     """Can a classifier tell offline rows from production rows? Which column tells them apart?
 
@@ -478,6 +492,9 @@ def domain_classifier(case: Case, *, columns=None) -> ExperimentResult:
                             {"ranking": ranking.head(5).to_dict("records")}, summary, plot)
 
 
+@experiment(outcomes=("changed:<column>", "no_change"),
+            params={"onset": ("date", False, "the date to compare before and after (production start)"),
+                    "columns": ("columns", False, "the columns to profile (all features)")})
 def compare_profiles_before_after(case: Case, *, onset=None, columns=None) -> ExperimentResult:
     """Raw column profiles before and after ``onset`` (default: offline vs production).
 
@@ -550,6 +567,9 @@ def compare_profiles_before_after(case: Case, *, onset=None, columns=None) -> Ex
                              "profiles": table.head(5).to_dict("records")}, summary, plot)
 
 
+@experiment(outcomes=("differs:<column>", "same"),
+            params={"columns": ("columns", False, "the columns to compare (all features)")})
+
 def served_vs_recomputed(case: Case, *, columns=None) -> ExperimentResult:
     """Join served features to their offline recomputation row by row; which columns differ?
 
@@ -618,6 +638,7 @@ def _ece(y, s, bins: int = 10) -> float:
     return float(total / y.size)
 
 
+@experiment(outcomes=("miscalibrated:<severity>", "calibrated"))
 def recalibrate(case: Case) -> ExperimentResult:
     """Are the served scores calibrated on the labelled production rows? Does recalibration help?
 
@@ -670,6 +691,9 @@ def _rate_shortfall(y, s) -> float:
     y, s = metrics.clean(y, s)
     return float(1 - y.mean() / s.mean()) if y.size and s.mean() > 0 else float("nan")
 
+
+@experiment(outcomes=("gap_closes", "gap_stays"),
+            params={"maturity_days": ("number", False, "days after which a label counts as mature (the label lag)")})
 
 def matured_labels_only(case: Case, *, maturity_days: float | None = None) -> ExperimentResult:
     """Evaluate production only on rows old enough for their label to be final; does the gap close?
@@ -729,6 +753,7 @@ def _prior_correct(s, p0: float, p1: float):
     return a / (a + b)
 
 
+@experiment(outcomes=("gap_closes", "gap_stays"))
 def reweight_for_prior(case: Case) -> ExperimentResult:
     """Estimate production's positive rate from the scores and prior-correct them.
 
@@ -754,6 +779,7 @@ def reweight_for_prior(case: Case) -> ExperimentResult:
     return ExperimentResult("reweight_for_prior", {}, f, "gap_closes" if closes else "gap_stays", {}, summary)
 
 
+@experiment(outcomes=("differs", "same"))
 def randomized_holdout(case: Case) -> ExperimentResult:
     """Would a randomized holdout see a different population than the rows that get labels?
 
@@ -777,6 +803,9 @@ def randomized_holdout(case: Case) -> ExperimentResult:
                   if differs else "labelled rows look like the whole population."))
     return ExperimentResult("randomized_holdout", {}, f, "differs" if differs else "same", {}, summary)
 
+
+@experiment(outcomes=("signal_spurious", "signal_real"),
+            params={"n_permutations": ("number", False, "label permutations to refit on (2)")})
 
 def label_permutation_test(case: Case, *, n_permutations: float = 2) -> ExperimentResult:
     """Refit the team's recipe on shuffled labels; does the offline evaluation still find signal?
@@ -806,6 +835,7 @@ def label_permutation_test(case: Case, *, n_permutations: float = 2) -> Experime
     return ExperimentResult("label_permutation_test", {}, f, "signal_spurious" if spurious else "signal_real", {}, summary)
 
 
+@experiment(outcomes=("threshold_change_helps", "no_gain"))
 def threshold_by_cost(case: Case) -> ExperimentResult:
     """Choose the threshold that minimises the brief's cost on the offline test rows; apply it in production.
 
@@ -831,6 +861,9 @@ def threshold_by_cost(case: Case) -> ExperimentResult:
         return threshold_figure(case, thr)
     return ExperimentResult("threshold_by_cost", {}, f, "threshold_change_helps" if helps else "no_gain", {}, summary, plot)
 
+
+@experiment(outcomes=("recovers", "no_recovery"),
+            params={"train_share": ("number", False, "share of the labelled production rows (earliest) to retrain on (0.6)")})
 
 def retrain_on_recent(case: Case, *, train_share: float = 0.6) -> ExperimentResult:
     """Retrain on the earliest labelled production rows; score the later ones against the served model.
@@ -883,15 +916,10 @@ def _bars_figure(title: str, values: dict):
     return fig
 
 
-_RUNNERS = {
-    "drop_columns_retrain": drop_columns_retrain, "out_of_time_split": out_of_time_split,
-    "group_split": group_split, "dedup_then_split": dedup_then_split, "segment_metrics": segment_metrics,
-    "domain_classifier": domain_classifier, "compare_profiles_before_after": compare_profiles_before_after,
-    "served_vs_recomputed": served_vs_recomputed, "recalibrate": recalibrate,
-    "matured_labels_only": matured_labels_only, "reweight_for_prior": reweight_for_prior,
-    "randomized_holdout": randomized_holdout, "label_permutation_test": label_permutation_test,
-    "threshold_by_cost": threshold_by_cost, "retrain_on_recent": retrain_on_recent,
-    "tune_hyperparameters": tune_hyperparameters, "more_data": more_data, "bigger_model": bigger_model,
-    "retrain_as_is": retrain_as_is,
-}
-assert set(_RUNNERS) == set(OUTCOMES)
+# ------------------------------------------------------------------------------ vocabularies
+# Derived from the registry, never typed: the catalogue in declaration order, then the red flags.
+CATALOGUE = tuple(n for n, e in REGISTRY.items() if not e.red_flag)
+RED_FLAGS = tuple(n for n, e in REGISTRY.items() if e.red_flag)
+EXPERIMENT_TYPES = CATALOGUE + RED_FLAGS
+OUTCOMES = {n: REGISTRY[n].outcomes for n in EXPERIMENT_TYPES}
+PARAMS = {n: REGISTRY[n].params for n in EXPERIMENT_TYPES}

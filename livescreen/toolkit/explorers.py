@@ -17,12 +17,13 @@ import io
 import numpy as np
 import pandas as pd
 
-from data_generators.evaluation import psi as _psi
-
 from . import gap, metrics, report, style
 from .case import Case
 
 MIN_SEGMENT_ROWS = 30
+# the two row groups every slice view compares, with their colours and legend labels
+WHERE = (("offline test", style.OFFLINE), ("production", style.PRODUCTION))
+WHERE_LABEL = {"offline test": "offline test rows", "production": "production (known labels)"}
 
 
 # ------------------------------------------------------------------------------ threshold
@@ -51,7 +52,6 @@ def threshold_metrics(case: Case, threshold: float) -> dict:
 def threshold_figure(case: Case, threshold: float, result: dict | None = None):
     """Confusion matrices (offline test, production) at ``threshold`` and the cost curves."""
     result = threshold_metrics(case, threshold) if result is None else result
-    tables = _threshold_tables(case)
     with style.context():
         fig, axes = style.new_figure(ncols=3, width=15, height=4.8, margins=dict(
             left=0.07, right=0.98, bottom=0.14, top=0.84, wspace=0.38))
@@ -59,33 +59,29 @@ def threshold_figure(case: Case, threshold: float, result: dict | None = None):
             counts = {k: result[name][k] for k in ("tn", "fp", "fn", "tp")}
             report.confusion_figure(counts, threshold=threshold, cost_fp=case.cost_fp, cost_fn=case.cost_fn,
                                     currency=case.currency, title=name.capitalize(), ax=ax)
-        ax = axes[2]
-        for name, colour in (("offline test", style.OFFLINE), ("production", style.PRODUCTION)):
-            t = tables[name]
-            grid, cost = t.cost_curve(case.cost_fp, case.cost_fn)
-            ax.plot(grid, cost / max(t.n, 1), color=colour, label=name)
-        ax.axvline(threshold, color=style.BAD, ls="--", label=f"threshold {threshold:.2f}")
-        ax.axvline(case.threshold, color=style.NEUTRAL, ls=":", label=f"team's {case.threshold:.2f}")
-        ax.set(title="Expected cost per scored row", xlabel="threshold (score)",
-               ylabel=f"cost per row ({case.currency})" if case.currency else "cost per row")
-        ax.legend(fontsize=10)
+        _cost_curves(axes[2], case, threshold)
     return fig
+
+
+def _cost_curves(ax, case: Case, threshold: float) -> None:
+    """Expected cost per scored row against the threshold (offline test, production) on ``ax``."""
+    tables = _threshold_tables(case)
+    for name, colour in (("offline test", style.OFFLINE), ("production", style.PRODUCTION)):
+        t = tables[name]
+        grid, cost = t.cost_curve(case.cost_fp, case.cost_fn)
+        ax.plot(grid, cost / max(t.n, 1), color=colour, label=name)
+    ax.axvline(threshold, color=style.BAD, ls="--", label=f"threshold {threshold:.2f}")
+    ax.axvline(case.threshold, color=style.NEUTRAL, ls=":", label=f"team's {case.threshold:.2f}")
+    ax.set(title="Expected cost per scored row", xlabel="threshold (score)",
+           ylabel=f"cost per row ({case.currency})" if case.currency else "cost per row")
+    ax.legend(fontsize=10)
 
 
 def cost_curve_figure(case: Case, threshold: float):
     """Expected cost per scored row against the threshold, offline test and production, with a marker."""
-    tables = _threshold_tables(case)
     with style.context():
         fig, ax = style.new_figure(width=7.5, height=3.8, margins=dict(left=0.12, right=0.97, bottom=0.16, top=0.88))
-        for name, colour in (("offline test", style.OFFLINE), ("production", style.PRODUCTION)):
-            t = tables[name]
-            grid, cost = t.cost_curve(case.cost_fp, case.cost_fn)
-            ax.plot(grid, cost / max(t.n, 1), color=colour, label=name)
-        ax.axvline(threshold, color=style.BAD, ls="--", label=f"threshold {threshold:.2f}")
-        ax.axvline(case.threshold, color=style.NEUTRAL, ls=":", label=f"team's {case.threshold:.2f}")
-        ax.set(title="Expected cost per scored row", xlabel="threshold (score)",
-               ylabel=f"cost per row ({case.currency})" if case.currency else "cost per row")
-        ax.legend(fontsize=10)
+        _cost_curves(ax, case, threshold)
     return fig
 
 
@@ -110,7 +106,7 @@ def confusion_html(result: dict, *, threshold: float, currency: str = "") -> str
             "</table>"
             f"<div style='font-size:14px'>precision <b>{style.pct(r['precision'])}</b>, recall <b>{style.pct(r['recall'])}</b>, "
             f"flagged {style.pct(r['flagged_share'])}<br>cost <b>{style.money(r['cost'], currency)}</b> "
-            f"({style.money(r['cost_per_row'], currency)} per row; {r['rows']:,} rows"
+            f"({style.money_per_row(r['cost_per_row'], currency)} per row; {r['rows']:,} rows"
             f"{' with a known label' if name == 'production' else ''})</div></div>")
     return "<div style='display:flex;flex-wrap:wrap'>" + "".join(cells) + "</div>"
 
@@ -214,17 +210,18 @@ def slice_figure(case: Case, column: str, table: pd.DataFrame | None = None):
     with style.context():
         fig, (ax, ax2) = style.new_figure(ncols=2, width=13, height=5.2, gridspec_kw={"width_ratios": [3, 2]},
                                           margins=dict(left=0.07, right=0.98, bottom=0.24, top=0.9, wspace=0.22))
-        for k, (where, colour) in enumerate((("offline test", style.OFFLINE), ("production", style.PRODUCTION))):
+        for k, (where, colour) in enumerate(WHERE):
             t = table[table["where"] == where].set_index("segment").reindex(names)
             xs = x + (k - 0.5) * 0.3
             err = np.vstack([t["auc"] - t["auc_low"], t["auc_high"] - t["auc"]])
-            ax.errorbar(xs, t["auc"], yerr=err, fmt="o", color=colour, capsize=4, label=where)
-            ax2.bar(xs, t["rows"], width=0.3, color=colour, label=where)
+            ax.errorbar(xs, t["auc"], yerr=err, fmt="o", color=colour, capsize=4, label=WHERE_LABEL[where])
+            ax2.bar(xs, t["rows"], width=0.3, color=colour, label=WHERE_LABEL[where])
         ax.set_xticks(x, names, rotation=20, ha="right")
         ax.set(title=f"ROC AUC by {column} (95% intervals)", xlabel=_label(case, column), ylabel="ROC AUC")
         ax.legend()
         ax2.set_xticks(x, names, rotation=20, ha="right")
-        ax2.set(title="Rows per segment", xlabel=_label(case, column), ylabel="rows (production: known labels)")
+        ax2.set(title="Rows per segment", xlabel=_label(case, column), ylabel="rows")
+        ax2.legend(fontsize=10)
     return fig
 
 
@@ -235,10 +232,11 @@ def slice_auc_figure(case: Case, column: str, table: pd.DataFrame | None = None)
     x = np.arange(len(names))
     with style.context():
         fig, ax = style.new_figure(width=9, height=4.4, margins=dict(left=0.1, right=0.98, bottom=0.25, top=0.9))
-        for k, (where, colour) in enumerate((("offline test", style.OFFLINE), ("production", style.PRODUCTION))):
+        for k, (where, colour) in enumerate(WHERE):
             t = table[table["where"] == where].set_index("segment").reindex(names)
             err = np.vstack([t["auc"] - t["auc_low"], t["auc_high"] - t["auc"]])
-            ax.errorbar(x + (k - 0.5) * 0.3, t["auc"], yerr=err, fmt="o", color=colour, capsize=4, label=where)
+            ax.errorbar(x + (k - 0.5) * 0.3, t["auc"], yerr=err, fmt="o", color=colour, capsize=4,
+                        label=WHERE_LABEL[where])
         ax.set_xticks(x, names, rotation=20, ha="right")
         ax.set(title=f"ROC AUC by {column} (95% intervals)", xlabel=_label(case, column), ylabel="ROC AUC")
         ax.legend()
@@ -280,7 +278,7 @@ def drift_metrics(case: Case, feature: str) -> dict:
     if key in case._cache:
         return case._cache[key]
     off, prod = case.offline[feature], case.production[feature]
-    out = {"feature": feature, "psi": _psi(off, prod),
+    out = {"feature": feature, "psi": metrics.psi(off, prod),
            "null_offline": float(off.isna().mean()), "null_production": float(prod.isna().mean())}
     if feature in case.categorical:
         levels = list(off.cat.categories)
@@ -345,6 +343,16 @@ def drift_overview(case: Case) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------ time window
+def days(case: Case) -> list[pd.Timestamp]:
+    """Every day production spans, plus the day after the last (a window's end is excluded)."""
+    key = "days"
+    if key not in case._cache:
+        ts = case.production[case.timestamp]
+        case._cache[key] = list(pd.date_range(ts.min().normalize(), ts.max().normalize() + pd.Timedelta(days=1),
+                                              freq="D"))
+    return case._cache[key]
+
+
 def weeks(case: Case) -> list[pd.Timestamp]:
     """Week starts (Mondays) spanning production, plus the end of the last week."""
     key = "weeks"
@@ -356,15 +364,17 @@ def weeks(case: Case) -> list[pd.Timestamp]:
     return case._cache[key]
 
 
-def _weekly_all(case: Case) -> pd.DataFrame:
-    if "weekly" not in case._cache:
-        case._cache["weekly"] = gap.weekly(case)
-    return case._cache["weekly"]
+def _periods_all(case: Case, unit: str) -> pd.DataFrame:
+    key = ("periods", unit)
+    if key not in case._cache:
+        case._cache[key] = gap.by_period(case, unit=unit)
+    return case._cache[key]
 
 
-def window_metrics(case: Case, start, end) -> dict:
+def window_metrics(case: Case, start, end, *, unit: str = "week") -> dict:
     """Production metrics for rows scored in ``[start, end)``: rows, known-label share, ROC AUC with
-    its interval, precision, recall and cost at the team's threshold, positive rate, mean score."""
+    its interval, precision, recall and cost at the team's threshold, positive rate, mean score;
+    ``table``: the weeks (``unit="week"``) or days (``unit="day"``) starting in the window."""
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     if end <= start:
         raise ValueError(f"the window's end {end.date()} must be after its start {start.date()}")
@@ -378,28 +388,31 @@ def window_metrics(case: Case, start, end) -> dict:
     known = ~np.isnan(yw)
     a, lo, hi, n = metrics.auc_ci(yw, sw)
     r = metrics.rates(metrics.confusion(yw, sw, case.threshold), cost_fp=case.cost_fp, cost_fn=case.cost_fn)
-    table = _weekly_all(case)
-    sel = table[(table["week"] >= start) & (table["week"] < end)]
-    return {"start": start, "end": end, "rows": int(m.sum()), "known": int(known.sum()),
+    table = _periods_all(case, unit)
+    sel = table[(table["period"] >= start) & (table["period"] < end)]
+    return {"start": start, "end": end, "unit": unit, "rows": int(m.sum()), "known": int(known.sum()),
             "known_share": float(known.mean()) if m.any() else float("nan"),
             "auc": a, "auc_low": lo, "auc_high": hi, "precision": r["precision"], "recall": r["recall"],
             "cost": r["cost"], "positive_rate": float(np.nanmean(yw)) if known.any() else float("nan"),
-            "mean_score": float(sw.mean()) if m.any() else float("nan"), "weekly": sel}
+            "mean_score": float(sw.mean()) if m.any() else float("nan"), "table": sel}
 
 
-def window_figure(case: Case, start, end, result: dict | None = None):
-    """Weekly production ROC AUC (with band) in ``[start, end)`` against the offline level (one panel)."""
-    r = window_metrics(case, start, end) if result is None else result
-    table = r["weekly"]
-    off = gap.offline_level(case) if "offline_level" not in case._cache else case._cache["offline_level"]
-    case._cache["offline_level"] = off
+def window_figure(case: Case, start, end, result: dict | None = None, *, unit: str = "week"):
+    """Production ROC AUC by week or day (with band) in ``[start, end)`` against the offline level."""
+    r = window_metrics(case, start, end, unit=unit) if result is None else result
+    unit = r.get("unit", unit)
+    table = r["table"]
+    width = gap.UNITS[unit][1]
+    if "offline_level" not in case._cache:
+        case._cache["offline_level"] = gap.offline_level(case)
+    off = case._cache["offline_level"]
     with style.context():
         fig, ax = style.new_figure(width=10, height=4.2, margins=dict(left=0.1, right=0.97, bottom=0.22, top=0.9))
         if len(table):
-            x = table["week"] + pd.Timedelta(days=3.5)
-            for wk, mature in zip(table["week"], table["mature"]):
+            x = table["period"] + pd.Timedelta(days=width / 2)
+            for begin, mature in zip(table["period"], table["mature"]):
                 if not mature:
-                    ax.axvspan(wk, wk + pd.Timedelta(days=7), color=style.SHADE, zorder=0, lw=0)
+                    ax.axvspan(begin, begin + pd.Timedelta(days=width), color=style.SHADE, zorder=0, lw=0)
             ax.axhspan(off["low"], off["high"], color=style.OFFLINE, alpha=0.15, lw=0)
             ax.axhline(off["auc"], color=style.OFFLINE, ls="--", label=f"offline test AUC {off['auc']:.3f}")
             ax.fill_between(x, table["auc_low"], table["auc_high"], color=style.PRODUCTION, alpha=0.25, lw=0,
@@ -407,8 +420,8 @@ def window_figure(case: Case, start, end, result: dict | None = None):
             ax.plot(x, table["auc"], marker="o", color=style.PRODUCTION, label="production AUC (known labels)")
             low = np.nanmin(table["auc_low"].to_numpy(float), initial=1.0)
             ax.set_ylim(max(0.0, min(0.45, low - 0.05)), 1.0)
-        ax.set(title="Production ROC AUC by week (grey: labels not yet mature)", ylabel="ROC AUC",
-               xlabel="week of scoring (production)")
+        ax.set(title=f"Production ROC AUC by {unit} (grey: labels not yet mature)", ylabel="ROC AUC",
+               xlabel=f"{unit} of scoring (production)")
         ax.legend(loc="lower left", fontsize=10)
         for label in ax.get_xticklabels():
             label.set_rotation(20)
@@ -456,8 +469,14 @@ def _panel(controls, draw):
                 display(Image(data=png, format="png"))
         return fig
 
+    from . import service
+
+    def changed(change):
+        service.explorer_changed(change.owner.description_key, change.new)  # the console's timeline
+        update()
+
     for c in controls:
-        c.observe(lambda change: update(), names="value")
+        c.observe(changed, names="value")
     box = w.VBox([w.HBox(controls), out])
     box.update = update
     update()
@@ -469,11 +488,21 @@ def _control(widget, key):
     return widget
 
 
-def threshold_explorer(case: Case):
-    """A threshold slider over the confusion matrices, precision/recall and expected cost."""
+def threshold_explorer(case: Case, *, threshold: float | None = None):
+    """A threshold slider over the confusion matrices, precision/recall and expected cost.
+
+    Parameters
+    ----------
+    case : Case
+    threshold : float, optional
+        Where the slider starts (0 to 1); the team's operating threshold by default.
+    """
     import ipywidgets as w
     _threshold_tables(case)
-    slider = _control(w.FloatSlider(value=case.threshold, min=0.0, max=1.0, step=0.01, description="threshold",
+    start = case.threshold if threshold is None else float(threshold)
+    if not 0.0 <= start <= 1.0:
+        raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
+    slider = _control(w.FloatSlider(value=start, min=0.0, max=1.0, step=0.01, description="threshold",
                                     continuous_update=False, readout_format=".2f",
                                     layout=w.Layout(width="520px")), "threshold")
 
@@ -483,11 +512,22 @@ def threshold_explorer(case: Case):
     return _panel([slider], draw)
 
 
-def slice_explorer(case: Case, *, bins: int = 4):
-    """Pick a column: per-segment ROC AUC with 95% intervals, offline test vs production."""
+def slice_explorer(case: Case, *, column: str | None = None, bins: int = 4):
+    """Pick a column: per-segment ROC AUC with 95% intervals, offline test vs production.
+
+    Parameters
+    ----------
+    case : Case
+    column : str, optional
+        The column to slice by (any feature column); the first one by default.
+    bins : int
+        Quantile bins for a numeric column (4 by default); categorical columns keep their levels.
+    """
     import ipywidgets as w
     cols = case.columns
-    pick = _control(w.Dropdown(options=cols, value=cols[0], description="column"), "column")
+    if column is not None:
+        _check_column(case, column)
+    pick = _control(w.Dropdown(options=cols, value=column or cols[0], description="column"), "column")
 
     def draw(column):
         t = slice_metrics(case, column, bins=bins)
@@ -495,12 +535,21 @@ def slice_explorer(case: Case, *, bins: int = 4):
     return _panel([pick], draw)
 
 
-def drift_explorer(case: Case):
-    """Pick a feature: offline vs production distributions with PSI and a drift test."""
+def drift_explorer(case: Case, *, feature: str | None = None):
+    """Pick a feature: offline vs production distributions with PSI and a drift test.
+
+    Parameters
+    ----------
+    case : Case
+    feature : str, optional
+        The column to compare; by default the one with the largest PSI (the list is sorted by it).
+    """
     import ipywidgets as w
+    if feature is not None:
+        _check_column(case, feature)
     overview = drift_overview(case)  # also fills the cache for every feature
     opts = [(f"{f} (PSI {p:.2f})", f) for f, p in zip(overview["feature"], overview["psi"])]
-    pick = _control(w.Dropdown(options=opts, value=opts[0][1], description="feature",
+    pick = _control(w.Dropdown(options=opts, value=feature or opts[0][1], description="feature",
                                layout=w.Layout(width="420px")), "feature")
 
     def draw(feature):
@@ -508,22 +557,54 @@ def drift_explorer(case: Case):
     return _panel([pick], draw)
 
 
-def time_window_explorer(case: Case):
-    """A range of production weeks: weekly ROC AUC and the window's totals."""
-    import ipywidgets as w
-    wk = weeks(case)
-    _weekly_all(case)
-    opts = [(str(d.date()), d) for d in wk]
-    rng = _control(w.SelectionRangeSlider(options=opts, index=(0, len(opts) - 1), description="weeks",
-                                          continuous_update=False, layout=w.Layout(width="640px")), "window")
+def time_window_explorer(case: Case, *, start=None, end=None, unit: str = "week"):
+    """A production window to the day: ROC AUC by week or by day, and the window's totals.
 
-    def draw(window):
-        start, end = window
-        if end <= start:
-            end = start + pd.Timedelta(days=7)
-        r = window_metrics(case, start, end)
-        return window_figure(case, start, end, r), window_html(r, currency=case.currency)
-    return _panel([rng], draw)
+    Parameters
+    ----------
+    case : Case
+    start, end : date-like, optional
+        The window ``[start, end)`` (end excluded), e.g. ``start="2025-10-06", end="2025-10-20"``;
+        all of production by default.
+    unit : {"week", "day"}
+        Plot one point per week or per day (days show where a change begins).
+    """
+    import ipywidgets as w
+    if unit not in gap.UNITS:
+        raise ValueError(f"unit must be one of {', '.join(gap.UNITS)}, got {unit!r}")
+    d = days(case)
+    for u in gap.UNITS:
+        _periods_all(case, u)
+    lo = _day_index(d, start, 0, "start")
+    hi = _day_index(d, end, len(d) - 1, "end")
+    if hi <= lo:
+        raise ValueError(f"the window's end must be after its start; production runs {d[0].date()} to "
+                         f"{(d[-1] - pd.Timedelta(days=1)).date()}")
+    opts = [(str(day.date()), day) for day in d]
+    rng = _control(w.SelectionRangeSlider(options=opts, index=(lo, hi), description="window",
+                                          continuous_update=False, layout=w.Layout(width="640px")), "window")
+    by = _control(w.ToggleButtons(options=[("by week", "week"), ("by day", "day")], value=unit,
+                                  description="points"), "unit")
+
+    def draw(window, unit):
+        first, last = window
+        if last <= first:
+            last = first + pd.Timedelta(days=1)
+        r = window_metrics(case, first, last, unit=unit)
+        return window_figure(case, first, last, r), window_html(r, currency=case.currency)
+    return _panel([rng, by], draw)
+
+
+def _day_index(d: list, value, default: int, name: str) -> int:
+    if value is None:
+        return default
+    try:
+        day = pd.Timestamp(value).normalize()
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a date like {d[0].date()}, got {value!r}") from None
+    if not d[0] <= day <= d[-1]:
+        raise ValueError(f"{name} {day.date()} is outside production ({d[0].date()} to {d[-1].date()})")
+    return d.index(day)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -535,49 +616,3 @@ def _check_column(case: Case, column: str) -> None:
 def _label(case: Case, column: str) -> str:
     u = case.unit(column)
     return f"{column} ({u})" if u else column
-
-
-def time_updates(case: Case, *, repeats: int = 10) -> dict:
-    """Median wall and CPU seconds of one update of each explorer, over ``repeats`` values.
-
-    An update is what the explorer does on a change: compute, figure, PNG and HTML. What the
-    explorers precompute when built is done first and excluded. Returns
-    ``{name: {"wall": s, "cpu": s}}``.
-    """
-    import time
-    wk = weeks(case)
-    cols = case.columns
-
-    def threshold(t):
-        r = threshold_metrics(case, t)
-        return render(cost_curve_figure(case, t)), confusion_html(r, threshold=t, currency=case.currency)
-
-    def slices(c):
-        t = slice_metrics(case, c)
-        return render(slice_auc_figure(case, c, t)), slice_html(t)
-
-    def window(i):
-        r = window_metrics(case, wk[i % (len(wk) - 2)], wk[-1])
-        return render(window_figure(case, r["start"], r["end"], r)), window_html(r)
-
-    plan = {
-        "threshold": [lambda t=t: threshold(t) for t in np.linspace(0.05, 0.95, repeats)],
-        "slice": [lambda c=c: slices(c) for c in (cols * repeats)[:repeats]],
-        "drift": [lambda c=c: render(drift_figure(case, c)) for c in (cols * repeats)[:repeats]],
-        "time_window": [lambda i=i: window(i) for i in range(repeats)],
-    }
-    for c in cols:  # what the explorers precompute when they are built (or on first pick)
-        slice_metrics(case, c)
-        drift_metrics(case, c)
-    _threshold_tables(case)
-    _weekly_all(case)
-    out = {}
-    for name, calls in plan.items():
-        wall, cpu = [], []
-        for call in calls:
-            t0, c0 = time.perf_counter(), time.process_time()
-            call()
-            wall.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-        out[name] = {"wall": float(np.median(wall)), "cpu": float(np.median(cpu))}
-    return out

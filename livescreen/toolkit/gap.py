@@ -1,6 +1,6 @@
-"""The online/offline gap: the production metric week by week against the offline level.
+"""The online/offline gap: the production metric week by week (or day by day) against the offline level.
 
-Each week shows the production ROC AUC with a Hanley-McNeil 95% band, the share of its rows whose
+Each week (or day) shows the production ROC AUC with a Hanley-McNeil 95% band, the share of its rows whose
 label is known, and is shaded while its labels are not yet mature (scored less than the label lag
 before the export). A second panel puts the observed positive rate beside the mean score.
 """
@@ -15,28 +15,37 @@ from .case import Case
 MATURE_SHARE = 0.9  # a week whose known-label share is below this is shaded as immature
 
 
-def weekly(case: Case, *, start=None, end=None) -> pd.DataFrame:
-    """Per production week: rows, known-label share, AUC with its band, positive rate, mean score.
+UNITS = {"week": ("W-SUN", 7), "day": ("D", 1)}
 
-    ``start``/``end`` (anything ``pd.Timestamp`` accepts) restrict the production window.
+
+def by_period(case: Case, *, unit: str = "week", start=None, end=None) -> pd.DataFrame:
+    """Per production week or day: rows, known-label share, AUC with its band, positive rate, mean score.
+
+    ``unit`` is ``"week"`` (weeks start on Monday) or ``"day"``; ``start``/``end`` (anything
+    ``pd.Timestamp`` accepts) restrict the production window. The ``period`` column is each
+    period's first day; ``mature`` is False while its labels are not final yet.
     """
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {unit!r}")
+    freq, days = UNITS[unit]
     prod = window(case, start=start, end=end)
-    week = prod[case.timestamp].dt.to_period("W-SUN").dt.start_time
+    period = prod[case.timestamp].dt.to_period(freq).dt.start_time
     lag_cut = case.export_time - pd.Timedelta(days=case.label_lag_days)
     rows = []
-    for wk, g in prod.groupby(week, sort=True):
+    for start_of, g in prod.groupby(period, sort=True):
         y = g[case.label].to_numpy(float)
         s = g[case.score].to_numpy(float)
         known = ~np.isnan(y)
         a, lo, hi, n = metrics.auc_ci(y, s)
         share = known.mean() if len(g) else float("nan")
-        week_end = wk + pd.Timedelta(days=7)
-        rows.append({"week": wk, "rows": len(g), "known": int(known.sum()), "known_share": share,
+        period_end = start_of + pd.Timedelta(days=days)
+        rows.append({"period": start_of, "rows": len(g), "known": int(known.sum()), "known_share": share,
                      "auc": a, "auc_low": lo, "auc_high": hi,
                      "positive_rate": float(np.nanmean(y)) if known.any() else float("nan"),
                      "mean_score": float(s.mean()),
-                     "mature": bool(share >= MATURE_SHARE and week_end <= lag_cut + pd.Timedelta(days=1))})
-    return pd.DataFrame(rows)
+                     "mature": bool(share >= MATURE_SHARE and period_end <= lag_cut + pd.Timedelta(days=1))})
+    return pd.DataFrame(rows, columns=["period", "rows", "known", "known_share", "auc", "auc_low", "auc_high",
+                                       "positive_rate", "mean_score", "mature"])
 
 
 def window(case: Case, *, start=None, end=None) -> pd.DataFrame:
@@ -62,15 +71,15 @@ def offline_level(case: Case) -> dict:
 def gap_figure(case: Case, *, start=None, end=None, table: pd.DataFrame | None = None,
                margins: dict | None = None):
     """Weekly production AUC (with band) vs the offline level; label maturity shaded and plotted."""
-    table = weekly(case, start=start, end=end) if table is None else table
+    table = by_period(case, start=start, end=end) if table is None else table
     off = offline_level(case)
     with style.context():
         fig, (ax, ax2) = style.new_figure(nrows=2, width=13, height=7.2, sharex=True,
                                           gridspec_kw={"height_ratios": [3, 2]}, margins=margins)
         if len(table):
-            x = table["week"] + pd.Timedelta(days=3.5)
+            x = table["period"] + pd.Timedelta(days=3.5)
             for a in (ax, ax2):
-                for wk, mature in zip(table["week"], table["mature"]):
+                for wk, mature in zip(table["period"], table["mature"]):
                     if not mature:
                         a.axvspan(wk, wk + pd.Timedelta(days=7), color=style.SHADE, zorder=0, lw=0)
             ax.axhspan(off["low"], off["high"], color=style.OFFLINE, alpha=0.15, lw=0)
@@ -86,7 +95,7 @@ def gap_figure(case: Case, *, start=None, end=None, table: pd.DataFrame | None =
             rate.grid(False)
             rate.spines["right"].set_visible(True)
             rate.plot(x, table["positive_rate"], marker="o", color=style.BAD, label="observed positive rate (right)")
-            rate.plot(x, table["mean_score"], marker="s", color=style.PRODUCTION, label="mean score (right)")
+            rate.plot(x, table["mean_score"], marker="s", color=style.SCORE, label="mean score (right)")
             rate.axhline(off["positive_rate"], color=style.OFFLINE, ls=":", label="offline positive rate (right)")
             top = np.nanmax(np.r_[table["positive_rate"].to_numpy(float), table["mean_score"].to_numpy(float),
                                   off["positive_rate"]])

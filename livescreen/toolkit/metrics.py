@@ -1,10 +1,13 @@
-"""The measures every view shares: AUC with its confidence interval, confusion counts, costs.
+"""The measures every view shares: AUC with its confidence interval, confusion counts, costs, PSI.
 
-Plain NumPy on arrays; the views and explorers call these and precompute what they can.
+Plain NumPy on arrays; the views and explorers call these and precompute what they can. The
+scenario engine measures with the same functions (one definition per statistic): this module
+imports nothing from the kit.
 """
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -148,3 +151,31 @@ def chi2_test(counts_a, counts_b) -> tuple[float, float]:
         return 0.0, 1.0
     chi2, p, _, _ = stats.chi2_contingency(table, correction=False)
     return float(chi2), float(p)
+
+
+def psi(expected, actual, *, bins: int = 10) -> float:
+    """Population stability index of ``actual`` against ``expected`` (deciles of ``expected``).
+
+    Categorical values are compared level by level. Missing values form their own bin.
+    """
+    e = pd.Series(expected)
+    a = pd.Series(actual)
+    if isinstance(e.dtype, pd.CategoricalDtype) or e.dtype == object or pd.api.types.is_string_dtype(e):
+        ep = e.astype("object").fillna("<NA>").value_counts(normalize=True)
+        ap = a.astype("object").fillna("<NA>").value_counts(normalize=True)
+        idx = ep.index.union(ap.index)
+        ep, ap = ep.reindex(idx, fill_value=0).to_numpy(), ap.reindex(idx, fill_value=0).to_numpy()
+    else:
+        ev = e.to_numpy(float)
+        av = a.to_numpy(float)
+        edges = np.unique(np.nanquantile(ev, np.linspace(0, 1, bins + 1)[1:-1])) if np.isfinite(ev).any() else np.array([])
+
+        def dist(v):
+            nan = np.isnan(v)
+            counts = np.bincount(np.searchsorted(edges, v[~nan], side="right"), minlength=edges.size + 1)
+            return np.append(counts, nan.sum()) / max(v.size, 1)
+
+        ep, ap = dist(ev), dist(av)
+    ep = np.clip(ep, 1e-4, None)
+    ap = np.clip(ap, 1e-4, None)
+    return float(np.sum((ap - ep) * np.log(ap / ep)))

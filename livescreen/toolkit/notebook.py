@@ -3,27 +3,35 @@
     from livescreen.toolkit import notebook as ls
     case = ls.start(".")
     ls.show_brief(case); ls.offline_report(case); ls.online_offline_gap(case)
-    ls.threshold_explorer(case); ls.slice_explorer(case); ls.drift_explorer(case); ls.time_window_explorer(case)
-    form = ls.card_form(case)
-    card = ls.commit(FIRST_EXPERIMENT, form)
-    ls.check_complete(card)
+    ls.threshold_explorer(case, threshold=0.4); ls.slice_explorer(case, column="plan")
+    ls.drift_explorer(case, feature="tenure_days"); ls.time_window_explorer(case, start="2026-01-05", unit="day")
+    form = ls.card_form(case)               # the form, with the one Commit button
+    ls.check_card(FIRST_EXPERIMENT, form=form)   # what the card still needs (never raises)
+    ls.commit(FIRST_EXPERIMENT)             # a deliberate act: the notebook's commit cell is commented out
     result = ls.run_first_experiment(case)
+
+Nothing here raises on an unfilled card: Run All on a fresh notebook finishes without an error,
+and nothing commits a card except the form's button or an explicit ``ls.commit(...)``.
 """
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
+from . import card as _card
 from . import gap, report
-from .card import CardError, card_form, check_card, commit_card, committed_card, empty_card
+from .card import CardError, commit_card, committed_card, empty_card, filled, missing, save_draft
 from .case import Case, open_case
 from .experiments import ExperimentResult, run_experiment
 from .explorers import drift_explorer, slice_explorer, threshold_explorer, time_window_explorer
 
 __all__ = ["start", "show_brief", "offline_report", "online_offline_gap", "threshold_explorer",
-           "slice_explorer", "drift_explorer", "time_window_explorer", "card_form", "commit",
-           "check_complete", "run_first_experiment", "run", "blank_card"]
+           "slice_explorer", "drift_explorer", "time_window_explorer", "card_form", "check_card", "commit",
+           "run_first_experiment", "run", "blank_card"]
 
 _CURRENT: list[Case] = []
+SESSION_FILE = Path(".livescreen") / "session.json"
+OK, ERROR, NOTE = "#009E73", "#D55E00", "#444444"
 
 
 def _display(*objs):
@@ -36,7 +44,18 @@ def _display(*objs):
     display(*objs)
 
 
-SESSION_FILE = Path(".livescreen") / "session.json"
+def _say(text: str, colour: str = NOTE) -> None:
+    """One visible line in the cell's output (HTML in a notebook, plain text elsewhere)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+    except ImportError:  # pragma: no cover
+        print(text)
+        return
+    if get_ipython() is None:
+        print(text)
+        return
+    display(HTML(f"<div style='color:{colour};font-size:14px;font-weight:bold'>{html.escape(text)}</div>"))
 
 
 def start(path=".") -> Case:
@@ -51,6 +70,8 @@ def start(path=".") -> Case:
     warnings.filterwarnings("ignore")
     case = open_case(path)
     _CURRENT[:] = [case]
+    from . import service
+    service.install()  # report each cell run to the session service (does nothing when unconfigured)
     marker = Path(path) / SESSION_FILE
     if not marker.exists():
         try:
@@ -73,7 +94,11 @@ def show_brief(case: Case) -> None:
 
 
 def offline_report(case: Case) -> None:
-    """Display the team's offline report: confusion matrix, ROC/PR curves, feature importance."""
+    """Display the team's offline report: confusion matrix, ROC/PR curves, feature importance.
+
+    The report is the team's artefact, made with the candidate folder (``team_report.json``); it is
+    computed here only for a folder that lacks it.
+    """
     r = report.offline_report(case)
     _display(r["confusion"], r["curves"], r["importance"])
 
@@ -83,43 +108,89 @@ def online_offline_gap(case: Case) -> None:
     _display(gap.gap_figure(case))
 
 
-def commit(card=None, form=None, *, folder=None, case: Case | None = None):
-    """Commit the card (the plain ``FIRST_EXPERIMENT`` dict if filled in, else the form's value).
+def card_form(case: Case | None = None, *, card: dict | None = None):
+    """The card as a form with its one Commit button (see ``card.card_form``)."""
+    case = case or (_CURRENT[0] if _CURRENT else None)
+    return _card.card_form(case, card=card)
 
-    Returns the stored record ``{"committed_at", "card", "first"}``, or None (with a message) when
-    the card is not complete yet: nothing is committed then.
+
+def _folder(case: Case | None, folder) -> Path:
+    if folder is not None:
+        return Path(folder)
+    return case.folder if case is not None and case.folder else Path(".")
+
+
+def _chosen(card, form):
+    """The notebook's dict when anything is written on it, else the form's card."""
+    if filled(card) or form is None:
+        return card, "notebook"
+    return form.value, "form"
+
+
+def check_card(card=None, *, form=None, case: Case | None = None, folder=None) -> None:
+    """Say in one line what the card still needs (the visible check cell); keep it as a draft.
+
+    ``card`` is the notebook's ``FIRST_EXPERIMENT``; when it is unfilled, the form's card is
+    checked. Never raises and returns nothing (the cell shows the one line only);
+    ``livescreen.toolkit.card.missing`` gives the list.
     """
     case = case or (_CURRENT[0] if _CURRENT else None)
-    where = Path(folder) if folder is not None else (case.folder if case is not None and case.folder else Path("."))
-    chosen = card if _filled(card) else (form.value if form is not None else card)
+    where = _folder(case, folder)
+    chosen, source = _chosen(card, form)
+    first = None
+    try:
+        first = committed_card(where)
+    except CardError as e:
+        _say(str(e), ERROR)
+    if first is not None:
+        _say(f"Your first card was committed at {first['committed_at']} (UTC): it is the one that counts.", OK)
+        return None
+    gaps = missing(chosen, case=case)
+    if filled(chosen):
+        save_draft(chosen, where, source=source)
+    if not filled(chosen):
+        _say("No card yet: fill in the form above (or FIRST_EXPERIMENT). Still to fill in: " + "; ".join(gaps) + ".")
+    elif gaps:
+        _say("Still to fill in: " + "; ".join(gaps) + ". Your card is kept as a draft meanwhile.")
+    else:
+        _say("The card is complete. Commit it with the form's button, or run ls.commit(FIRST_EXPERIMENT) "
+             "in the cell below: the first card you commit is the one that counts.", OK)
+    return None
+
+
+def commit(card=None, *, form=None, case: Case | None = None, folder=None) -> dict | None:
+    """Commit the card: the notebook's ``FIRST_EXPERIMENT`` if anything is written on it, else the form's.
+
+    Returns the stored record ``{"committed_at", "card", "first"}``. A refused card is not
+    committed: a visible error names the field to change, the card is kept as the draft, and
+    None is returned. Only the first card committed in the folder counts; later ones go to the
+    history.
+    """
+    case = case or (_CURRENT[0] if _CURRENT else None)
+    where = _folder(case, folder)
+    chosen, source = _chosen(card, form)
     try:
         record = commit_card(chosen, where, case=case)
     except CardError as e:
-        print(f"Not committed: {e}")
+        save_draft(chosen, where, refused=e, source=source)
+        _say(f"Not committed: {e}. Change {e.field or 'the card'} and run this cell again; "
+             "your card is kept as a draft meanwhile.", ERROR)
         return None
     if record["first"]:
-        print(f"Committed at {record['committed_at']} (UTC). This is your first experiment.")
+        _say(f"Committed at {record['committed_at']} (UTC). This is your first card: it is the one that counts.", OK)
     else:
         first = committed_card(where)
-        print(f"Saved to the history at {record['committed_at']} (UTC). Your first card, committed at "
-              f"{first['committed_at']}, stays the one that counts.")
+        _say(f"Saved to the history at {record['committed_at']} (UTC). Your first card, committed at "
+             f"{first['committed_at']}, stays the one that counts.", OK)
     return record
 
 
-def check_complete(card) -> dict:
-    """Raise ``CardError`` unless ``card`` (a card or a commit record) is a complete card."""
-    if card is None:
-        raise CardError("no card is committed: fill in FIRST_EXPERIMENT (or the form) and run the commit cell")
-    if isinstance(card, dict) and "committed_at" in card and "card" in card:
-        card = card["card"]
-    return check_card(card)
-
-
 def run_first_experiment(where=None) -> ExperimentResult | None:
-    """Run the committed first card's experiment on this folder's data.
+    """Run the committed first card's experiment on this folder's data and show its result once.
 
-    ``where`` is a ``Case`` or a candidate folder (the started case by default). Refuses with a
-    ``CardError`` until a card is committed, or when its experiment is free text.
+    ``where`` is a ``Case`` or a candidate folder (the started case by default). Until a card is
+    committed, or when its experiment is free text, it says so in one line and returns None
+    (nothing raises, so Run All goes on).
     """
     if isinstance(where, Case):
         case = where
@@ -132,12 +203,12 @@ def run_first_experiment(where=None) -> ExperimentResult | None:
     folder = case.folder or Path(".")
     record = committed_card(folder)
     if record is None:
-        print("No first-experiment card is committed yet: fill in the card and run the commit cell first.")
+        _say("No card is committed yet: commit your card first (the form's button), then run this cell.")
         return None
     exp = record["card"]["experiment"]
     if not isinstance(exp, dict):
-        print("Your committed experiment is free text, so there is nothing to run here: "
-              "use ls.run(case, {'type': ...}) to run a catalogue experiment.")
+        _say("Your committed experiment is free text, so there is nothing to run here: "
+             "use ls.run(case, {'type': ...}) to run a catalogue experiment.")
         return None
     result = run_experiment(case, exp)
     _display(result, result.plot())
@@ -151,12 +222,3 @@ def run(case: Case, experiment: dict) -> ExperimentResult:
     result = run_experiment(case, experiment)
     _display(result, result.plot())
     return result
-
-
-def _filled(card) -> bool:
-    if not isinstance(card, dict) or not card:
-        return False
-    hyp = card.get("hypothesis") or {}
-    exp = card.get("experiment")
-    return bool((isinstance(hyp, dict) and hyp.get("family")) or card.get("evidence")
-                or (isinstance(exp, dict) and exp.get("type")) or (isinstance(exp, str) and exp.strip()))

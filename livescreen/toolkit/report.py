@@ -4,10 +4,18 @@
 what the team reported offline and what production shows. ``offline_report``: the confusion matrix
 at the operating threshold with precision, recall and cost; ROC and PR curves; the feature
 importance as the team computed it (permutation importance on the offline test rows).
+
+The importance is the team's artefact and the one costly part (a refit and permutations): it is
+computed when the candidate folder is made (``write_team_report``, ``team_report.json``) and read
+back here; a folder without it gets it computed on first use.
 """
 from __future__ import annotations
 
 import html
+import json
+import os
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -155,22 +163,81 @@ def curves_figure(case: Case, *, production: bool = False):
     return fig
 
 
-def feature_importance(case: Case, *, n_repeats: int = 3) -> pd.DataFrame:
+REPORT_FILE = "team_report.json"
+N_REPEATS = 3
+
+
+def feature_importance(case: Case, *, n_repeats: int = N_REPEATS) -> pd.DataFrame:
     """Permutation importance (drop in ROC AUC) of the team's model on the offline test rows.
 
-    The team's recipe refit on the offline training rows, exactly as the team computed it.
+    The team's recipe refit on the offline training rows, exactly as the team computed it; read
+    from the folder's ``team_report.json`` when it was made with the folder.
     """
     key = ("importance", n_repeats)
     if key not in case._cache:
-        model = case.team_model()
-        test = case.test
-        with one_thread():
-            r = permutation_importance(model, test[case.features], test[case.label].to_numpy(),
-                                       scoring="roc_auc", n_repeats=n_repeats, random_state=0, n_jobs=1)
-        case._cache[key] = (pd.DataFrame({"feature": case.features, "importance": r.importances_mean,
-                                          "std": r.importances_std})
-                            .sort_values("importance", ascending=False).reset_index(drop=True))
+        saved = _saved_importance(case, n_repeats)
+        case._cache[key] = saved if saved is not None else _compute_importance(case, n_repeats)
     return case._cache[key]
+
+
+def _compute_importance(case: Case, n_repeats: int) -> pd.DataFrame:
+    model = case.team_model()
+    test = case.test
+    with one_thread():
+        r = permutation_importance(model, test[case.features], test[case.label].to_numpy(),
+                                   scoring="roc_auc", n_repeats=n_repeats, random_state=0, n_jobs=1)
+    return (pd.DataFrame({"feature": case.features, "importance": r.importances_mean, "std": r.importances_std})
+            .sort_values("importance", ascending=False).reset_index(drop=True))
+
+
+def _fingerprint(case: Case) -> dict:
+    """What the saved report must match to be this case's: features and row counts."""
+    return {"features": list(case.features), "train_rows": int(len(case.train)), "test_rows": int(len(case.test))}
+
+
+def team_report(case: Case) -> dict:
+    """The team's offline report as data (what ``write_team_report`` saves)."""
+    imp = feature_importance(case)
+    return {"about": "The team's offline report: permutation importance of the team's model on the offline "
+                     "test rows (drop in ROC AUC when a feature is shuffled).",
+            "n_repeats": N_REPEATS, **_fingerprint(case),
+            "importance": [{"feature": str(r.feature), "importance": float(r.importance), "std": float(r.std)}
+                           for r in imp.itertuples()]}
+
+
+def write_team_report(case: Case, folder=None) -> Path:
+    """Compute the team's report for ``case`` and write it as ``team_report.json`` in ``folder``
+    (the case's folder by default), atomically."""
+    folder = Path(folder if folder is not None else case.folder)
+    text = json.dumps(team_report(case), indent=2) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{REPORT_FILE}.", dir=folder)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, folder / REPORT_FILE)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return folder / REPORT_FILE
+
+
+def _saved_importance(case: Case, n_repeats: int) -> pd.DataFrame | None:
+    if case.folder is None or n_repeats != N_REPEATS:
+        return None
+    try:
+        saved = json.loads((Path(case.folder) / REPORT_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict) or any(saved.get(k) != v for k, v in _fingerprint(case).items()):
+        return None  # made for other data: computed again
+    rows = saved.get("importance")
+    try:
+        table = pd.DataFrame(rows, columns=["feature", "importance", "std"]).astype(
+            {"feature": str, "importance": float, "std": float})
+    except (TypeError, ValueError):
+        return None
+    if sorted(table["feature"]) != sorted(case.features):
+        return None
+    return table.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def importance_figure(case: Case, *, top: int = 15):

@@ -5,6 +5,7 @@ shows each exactly once and no global state changes).
 """
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 
 import matplotlib as mpl
@@ -21,6 +22,7 @@ OFFLINE = OKABE_ITO["blue"]
 PRODUCTION = OKABE_ITO["orange"]
 GOOD = OKABE_ITO["green"]
 BAD = OKABE_ITO["vermillion"]
+SCORE = OKABE_ITO["purple"]  # the mean score, beside the observed rate (BAD) and offline (OFFLINE)
 NEUTRAL = "#999999"
 SHADE = "#DDDDDD"
 
@@ -54,11 +56,29 @@ def new_figure(*, ncols: int = 1, nrows: int = 1, width: float = 9.0, height: fl
     return fig, axes
 
 
-def money(value: float, currency: str = "") -> str:
-    """``12,345 USD`` style amounts."""
+def money(value: float, currency: str = "", *, decimals: int | None = None) -> str:
+    """An amount as the brief gives it: ``0.60 USD``, ``4.50 USD``, ``0.004 USD``, ``12,345 USD``.
+
+    By default every decimal the amount has is shown (up to 6), and at least two when it has any,
+    so a brief's 0.6 reads 0.60 and 0.004 is not rounded to 0. ``decimals`` fixes the count.
+    """
     if value != value:  # NaN
         return "n/a"
-    return f"{value:,.0f} {currency}".strip()
+    if decimals is None:
+        decimals = next((d for d in range(7) if abs(round(value, d) - value) < 1e-9 * max(1.0, abs(value))), 6)
+        if decimals:
+            decimals = max(decimals, 2)
+    return f"{value:,.{decimals}f} {currency}".strip()
+
+
+def money_per_row(value: float, currency: str = "") -> str:
+    """A small average amount with three significant digits (``0.0412 USD``)."""
+    if value != value:
+        return "n/a"
+    if value == 0:
+        return money(0, currency)
+    digits = max(2, 2 - int(math.floor(math.log10(abs(value)))))
+    return money(value, currency, decimals=min(digits, 6))
 
 
 def pct(value: float, digits: int = 1) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import re
 import shutil
 import time
@@ -32,6 +33,7 @@ from livescreen.notebooks import candidate_folder, execute, released_notebook
 from livescreen.toolkit.card import commit_card
 
 SC = "saas_churn"
+pytestmark = pytest.mark.xdist_group("robustness")  # one graded batch for the module, on one worker
 SEED = 4
 BATCH_TIMEOUT = 20  # seconds per cell in the batch: the endless loop costs this much
 REPO = Path(__file__).resolve().parents[2]
@@ -175,7 +177,7 @@ def _make_submissions(good: Path, root: Path, partial: dict) -> dict[str, Path]:
     uncommitted = copy_of("uncommitted_card")  # filled in, never committed
     missing = copy_of("missing_card")  # the released notebook as it was handed out, nothing committed
     for d in (uncommitted, missing):
-        for name in ("first_experiment.json", "first_experiment_history.jsonl"):
+        for name in ("first_experiment.json", "first_experiment_history.jsonl", "first_experiment_draft.json"):
             (d / name).unlink()
     shutil.copyfile(released_notebook(SC), missing / f"{SC}.ipynb")
     return subs
@@ -184,6 +186,10 @@ def _make_submissions(good: Path, root: Path, partial: dict) -> dict[str, Path]:
 def _digest(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# one xdist worker runs the module, so the batch (a module fixture, minutes of nbgrader) is built once
+pytestmark = pytest.mark.xdist_group("robustness")
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +245,10 @@ def test_the_submission_is_never_modified(batch, case):
 def test_the_status_says_what_happened(batch):
     """The detail names the altered cells, the failing cell's error and the timeout."""
     by = batch["by_name"]
-    assert by["good"].flags == [] and by["good"].detail == ""
+    # not root: no other account to run the cells as, and the result says so
+    sandbox = set() if os.geteuid() == 0 else {"unsandboxed"}
+    assert set(by["good"].flags) == sandbox
+    assert by["good"].detail == "" or (sandbox and by["good"].detail.startswith("no sandbox"))
     assert "deleted first_experiment" in by["deleted_card_cell"].detail
     assert "deleted card_check, item_discrimination" in by["deleted_grade_cells"].detail
     assert "duplicated first_experiment, item_family" in by["duplicated_cells"].detail
@@ -268,14 +277,15 @@ def test_the_batch_finishes_with_a_result_for_every_submission(batch):
 
 
 @pytest.mark.slow
-def test_a_per_call_timeout_stops_an_endless_loop(batch):
-    """grade(..., cell_timeout=10) interrupts ``while True: pass`` after 10 s and keeps the card's score."""
-    t0 = time.perf_counter()
-    r = grade(batch["subs"]["endless_loop"], batch["truth"], cell_timeout=10)
+def test_the_cell_timeout_stops_an_endless_loop_once(batch):
+    """The batch's cell_timeout interrupts ``while True: pass`` once and keeps the card's score.
+
+    (The batch passes ``cell_timeout`` through ``grade_many`` to ``grade``: no second grading run.)
+    """
+    r = batch["by_name"]["endless_loop"]
     assert r.status == "timeout" and "cell_timeout" in r.flags, (r.status, r.detail)
     assert r.total == pytest.approx(batch["partial"]) and 0 < r.total < r.max
-    assert time.perf_counter() - t0 < 10 + 120, "one timeout, not one per cell"
-    assert _digest(batch["subs"]["endless_loop"]) == batch["before"]["endless_loop"]
+    assert r.seconds < BATCH_TIMEOUT + 120, "one timeout, not one per cell"
 
 
 def test_a_dead_worker_does_not_stop_the_batch(tmp_path, monkeypatch):

@@ -2,9 +2,10 @@
 
 One JupyterLab server (loopback, random port and token, its own config, data, runtime, settings
 and workspace folders) serves a fresh candidate folder; the notebook is opened, run top to bottom
-with Run All, then used as a candidate would: the threshold slider is moved with the keyboard and
-the first-experiment card is filled in through its widget form and committed with the commit
-cell. Screenshots go to ``artifacts/browser/``.
+with Run All (which raises nothing and commits nothing), then used as a candidate would: the
+threshold slider is moved with the keyboard and the first-experiment card is filled in through
+its widget form and committed with the form's one Commit button. Screenshots go to
+``artifacts/browser/``.
 
 Needs Debian's Chromium at /usr/bin/chromium (``make`` installs it); Playwright drives it and is
 never asked to download a browser.
@@ -27,9 +28,10 @@ from pathlib import Path
 import pytest
 
 from livescreen.notebooks import REPO, candidate_folder
-from livescreen.toolkit.card import FAMILY_HELP
+from livescreen.toolkit.card import families
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# one xdist worker runs the module: its JupyterLab server (a module fixture) starts once
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -309,18 +311,19 @@ def _open_and_run(page, lab, candidate):
     yield {"page": page, "folder": candidate, "console": console}
 
 
-def test_run_all_executes_every_cell(notebook):
-    """Did Run All number every code cell, with errors only in the cells tagged to raise (the card checks)?"""
+def test_run_all_executes_every_cell_and_commits_nothing(notebook):
+    """Did Run All number every code cell with no error, the check cell saying what the card needs,
+    and no card committed?"""
     page = notebook["page"]
     errors = page.evaluate(ERRORS_JS)
-    untagged = [e for e in errors if "raises-exception" not in e["tags"]]
-    assert not untagged, f"cells failed in JupyterLab: {untagged}"
-    # with the card still empty, the check cells say so (and only those)
-    assert errors and all("CardError" in msg for e in errors for msg in e["errors"]), errors
+    assert errors == [], f"cells failed in JupyterLab: {errors}"
+    check = _cell(page, "ls.check_card(FIRST_EXPERIMENT, form=form)").locator(".jp-OutputArea").inner_text()
+    assert "No card yet" in check and "hypothesis.family" in check, check
     # the report, the gap and the explorers drew their figures
     imgs = page.locator(".jp-OutputArea-output img")
     assert imgs.count() >= 5, f"only {imgs.count()} images in the outputs"
     assert not (notebook["folder"] / "first_experiment.json").exists()
+    assert not (notebook["folder"] / "first_experiment_history.jsonl").exists()
 
 
 def _threshold_view(cell) -> dict:
@@ -375,10 +378,13 @@ def test_card_form_commits_the_first_experiment(notebook):
     cell = _cell(page, "form = ls.card_form(case)")
     form = cell.locator(".jp-OutputArea-output .widget-vbox").first
     form.wait_for(state="visible")
-    assert "Not complete yet" in form.inner_text()
+    assert "Still to fill in" in form.inner_text()
+    buttons = page.locator(".jp-Notebook button", has_text="Commit")
+    assert buttons.count() == 1, f"{buttons.count()} commit buttons in the notebook: there is one, in the form"
+    help_ = {f["name"]: f["help"] for f in families()}[CARD["family"]]
 
     _field(form, ".widget-dropdown", "family").locator("select").select_option(
-        label=f"{CARD['family']}: {FAMILY_HELP[CARD['family']]}")
+        label=f"{CARD['family']}: {help_}")
     _field(form, ".widget-textarea", "evidence").locator("textarea").fill(CARD["evidence"])
     _field(form, ".widget-dropdown", "experiment").locator("select").select_option(label=CARD["experiment"])
     for key, label in (("expected_if_true", "expected if true"), ("expected_if_false", "expected if false"),
@@ -401,15 +407,14 @@ def test_card_form_commits_the_first_experiment(notebook):
     finally:
         page.set_viewport_size(VIEWPORT)
 
-    # commit: run the commit cell, as the notebook asks
-    commit = _cell(page, "card = ls.commit(FIRST_EXPERIMENT, form)")
-    commit.locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Control+Enter")
+    assert not (folder / "first_experiment.json").exists(), "filling the form commits nothing"
+    # commit: the form's one button, as the notebook asks
+    buttons.first.click()
 
     def committed():
-        text = commit.locator(".jp-OutputArea").inner_text()
-        return ("Committed at" in text, text)
-    _wait(page, "the commit cell to commit the card", committed, WIDGET_UPDATE_S)
+        text = form.inner_text()
+        return ("Committed at" in text and "the one that counts" in text, text[-300:])
+    _wait(page, "the form's button to commit the card", committed, WIDGET_UPDATE_S)
     record = json.loads((folder / "first_experiment.json").read_text())
     card = record["card"]
     assert record["committed_at"]

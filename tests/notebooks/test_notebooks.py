@@ -40,7 +40,8 @@ def test_source_is_built_from_the_scenario_and_handout_is_clean(name):
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    """Run one candidate folder per scenario: even seeds with the card filled, odd ones empty."""
+    """Run one candidate folder per (scenario, seed, card): ``filled`` writes the reference card and
+    switches the commit cell on, as a candidate who commits does; ``"uncommitted"`` writes it only."""
     made = {}
 
     def run(name, seed, filled):
@@ -52,7 +53,8 @@ def executed(tmp_path_factory):
             nb = out / f"{name}.ipynb"
             t = json.loads(truth.read_text())
             if filled:
-                fill_card(nb, reference_card(t, brief=json.loads((out / "schema.json").read_text())["brief"]))
+                fill_card(nb, reference_card(t, brief=json.loads((out / "schema.json").read_text())["brief"]),
+                          commit=filled != "uncommitted")
             made[key] = (out, execute(nb), t)
         return made[key]
     return run
@@ -63,31 +65,52 @@ def _errors(nb):
             for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
 
-# Every scenario, three seeds: the card filled in on seeds 2 and 4, left empty on seed 3
-# (about 6 s per run at the small size used here).
-RUNS = [(2, True), (3, False), (4, True)]
-# one xdist worker per scenario, so the empty-card run is shared by the truth scan
-GROUPED = [pytest.param(n, marks=pytest.mark.xdist_group(f"notebook-{n}"), id=n) for n in SCENARIOS]
+def _text_of(cell) -> str:
+    parts = []
+    for o in cell.get("outputs", []):
+        parts.append(o.get("text", ""))
+        data = o.get("data", {})
+        parts.append(data.get("text/html", "") if isinstance(data.get("text/html", ""), str) else "")
+        parts.append(data.get("text/plain", ""))
+    return "".join(parts)
+
+
+def _by_id(nb, gid):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+
+
+# make test: every scenario once, the card empty on even positions and filled (and committed) on odd
+# ones, so both paths run across scenarios; make test-all: seeds 2-4 of every scenario, both ways.
+FAST = [pytest.param(n, 3, i % 2 == 1, marks=pytest.mark.xdist_group(f"notebook-{n}"),
+                     id=f"{n}-seed3-card-{'filled' if i % 2 else 'empty'}") for i, n in enumerate(SCENARIOS)]
+FULL = [pytest.param(n, s, f, marks=[pytest.mark.full, pytest.mark.xdist_group(f"notebook-{n}")],
+                     id=f"{n}-seed{s}-card-{'filled' if f else 'empty'}")
+        for i, n in enumerate(SCENARIOS) for s, f in ((2, True), (4, True), (3, i % 2 == 0), (2, False), (4, False))]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", GROUPED)
-@pytest.mark.parametrize("seed,filled", RUNS, ids=[f"seed{s}-card-{'filled' if f else 'empty'}" for s, f in RUNS])
+@pytest.mark.parametrize("name,seed,filled", FAST + FULL)
 def test_notebook_executes_headless(name, seed, filled, executed):
-    """Does the released notebook run top to bottom, with the card filled in and with it empty?"""
+    """Does the released notebook Run All with no error, card filled (and committed) or empty, with quiet
+    grade cells, one visible line from the check cell and the experiment's result shown once?"""
     out, nb, truth = executed(name, seed, filled)
-    errors = _errors(nb)
+    assert _errors(nb) == [], _errors(nb)
+    for gid in (g for g in (c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells) if g and g.startswith("item_")):
+        assert _by_id(nb, gid).get("outputs", []) == [], f"{gid} prints nothing for the candidate"
+    check = _text_of(_by_id(nb, "card_check"))
+    assert len(_by_id(nb, "card_check").outputs) == 1 and "FIRST_EXPERIMENT = " not in check
+    run = _by_id(nb, "run")
     if filled:
-        assert errors == [], errors
         rec = json.loads((out / "first_experiment.json").read_text())
         assert rec["card"]["hypothesis"]["family"] == truth["family"] and rec["committed_at"]
-        run = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "run")
-        assert run.outputs, "the committed experiment ran and showed its result"
+        assert "it is the one that counts" in check
+        shown = [o for o in run.outputs if o.get("output_type") in ("display_data", "execute_result")]
+        assert len(shown) == 2 and sum("text/html" in o.get("data", {}) for o in shown) == 1, \
+            "the result's table and its figure, each once"
     else:
-        assert errors and all(e == "CardError" for _, e in errors), errors
-        assert {g for g, _ in errors} == {"card_check"} | {f"item_{i}" for i in
-                                                           ("family", "culprit", "discrimination", "expectations", "decision", "cost")}
+        assert "No card yet" in check and "hypothesis.family" in check
         assert not (out / "first_experiment.json").exists()
+        assert "No card is committed yet" in _text_of(run)
     kinds = {o.get("output_type") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])}
     assert "display_data" in kinds
     pngs = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
@@ -95,13 +118,31 @@ def test_notebook_executes_headless(name, seed, filled, executed):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", GROUPED)
+def test_run_all_never_commits(executed):
+    """With a complete card written but the commit cell left as released, does Run All commit nothing,
+    keep the card as a draft, and say it is complete?"""
+    out, nb, truth = executed("saas_churn", 5, "uncommitted")
+    assert _errors(nb) == []
+    assert not (out / "first_experiment.json").exists() and not (out / "first_experiment_history.jsonl").exists()
+    draft = json.loads((out / "first_experiment_draft.json").read_text())
+    assert draft["card"]["hypothesis"]["family"] == truth["family"] and draft["source"] == "notebook"
+    assert "The card is complete" in _text_of(_by_id(nb, "card_check"))
+
+
+# the scan reads the empty-card run of seed 3: in make test for the scenarios run empty there, in
+# make test-all for the others
+EMPTY = [pytest.param(n, marks=[pytest.mark.xdist_group(f"notebook-{n}")] + ([pytest.mark.full] if i % 2 else []),
+                      id=n) for i, n in enumerate(SCENARIOS)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EMPTY)
 def test_nothing_a_candidate_has_reveals_the_truth(name, executed):
     """After Run All with an empty card, does any file in the candidate folder carry the family, seed or decoys?"""
     out, _, truth = executed(name, 3, False)
     fam = truth["family"]
     words = {"truth", TRUTH_ENV.lower(), "harmless_drift", "null_jump", "suspicious_legit",
-             "noise_segment", "decoy"}
+             "noise_segment", "decoy", "planted"}
     for path in out.rglob("*"):
         if not path.is_file():
             continue
@@ -120,8 +161,9 @@ def test_nothing_a_candidate_has_reveals_the_truth(name, executed):
     assert "seed" not in json.dumps(meta).lower()
 
 
-def test_nbgrader_validate_solution_passes_and_handout_fails(tmp_path):
-    """Does `nbgrader validate` pass the solution and `--invert` show the handout's check failing?"""
+def test_nbgrader_validate_solution_passes_and_handout_runs_clean(tmp_path):
+    """Does `nbgrader validate` pass the solution, and find no failing cell in the unanswered handout
+    (its grade cells are quiet until grading)?"""
     name = "saas_churn"
     out, truth = tmp_path / "cand", tmp_path / "truth.json"
     candidate_folder(name, seed=1, out=out, truth=truth, **SMALL)
@@ -132,8 +174,7 @@ def test_nbgrader_validate_solution_passes_and_handout_fails(tmp_path):
     ok = subprocess.run([*nbg, str(sol)], capture_output=True, text=True, cwd=out, env=env)
     assert "Success! Your notebook passes all the tests." in ok.stdout + ok.stderr, ok.stdout + ok.stderr
     handout = out / f"{name}.ipynb"
-    inv = subprocess.run([*nbg, "--invert", str(handout)], capture_output=True, text=True, cwd=out, env=env)
     plain = subprocess.run([*nbg, str(handout)], capture_output=True, text=True, cwd=out, env=env)
-    assert "Success!" not in plain.stdout + plain.stderr, "the unanswered handout must not pass"
-    assert "card_check" in plain.stdout + plain.stderr or "CardError" in plain.stdout + plain.stderr
-    assert "Success!" in inv.stdout + inv.stderr, inv.stdout + inv.stderr
+    text = plain.stdout + plain.stderr
+    assert "Traceback" not in text and "CardError" not in text, text
+    assert not (out / "first_experiment.json").exists(), "validating commits nothing"

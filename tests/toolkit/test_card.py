@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from livescreen.toolkit import FAMILIES, CardError, card_form, check_card, commit_card, committed_card
-from livescreen.toolkit.card import HISTORY_FILE, card_history, card_to_python, empty_card
+from livescreen.toolkit import CardError, card_form, check_card, commit_card, committed_card
+from livescreen.toolkit.card import (DRAFT_FILE, HISTORY_FILE, card_history, card_to_python, draft_card, empty_card,
+                                     families, missing, save_draft)
 from livescreen.toolkit.experiments import EXPERIMENT_TYPES
 
 
@@ -23,9 +24,26 @@ def a_card(case, **changes):
 
 
 def test_families_agree_with_the_engine():
-    """Is the toolkit's family vocabulary the engine's?"""
+    """For a folder that carries no vocabulary, is the toolkit's fallback the engine's public one?"""
     from data_generators.scenario import PLANTABLE as ENGINE
-    assert FAMILIES == ENGINE
+    assert tuple(f["name"] for f in families()) == tuple(ENGINE)
+
+
+def test_the_family_list_comes_from_the_case(cases):
+    """When schema.json carries the card's vocabulary, do the check and the form use exactly it?"""
+    import copy
+    case = cases["saas_churn"]
+    other = copy.copy(case)
+    other.metadata = {**case.metadata, "card": {"families": [{"name": "alpha_failure", "help": "an alpha"},
+                                                             {"name": "no_failure", "help": "nothing"}]}}
+    assert [f["name"] for f in families(other)] == ["alpha_failure", "no_failure"]
+    check_card(a_card(case, hypothesis={"family": "alpha_failure"}), case=other)
+    with pytest.raises(CardError, match="one of: alpha_failure, no_failure") as e:
+        check_card(a_card(case), case=other)
+    assert e.value.field == "hypothesis.family"
+    form = card_form(other)
+    assert [o[1] for o in form.fields["family"].options] == ["", "alpha_failure", "no_failure"]
+    assert "alpha_failure: an alpha" in [o[0] for o in form.fields["family"].options]
 
 
 def test_a_complete_card_passes_and_is_normalised(cases):
@@ -79,7 +97,7 @@ def test_form_produces_the_same_dict(cases):
     assert check_card(form.value, case=case) == card
     form.fields["decision"].value = "Something else."
     assert form.value["decision"] == "Something else."
-    assert {o[1] for o in form.fields["family"].options} == {""} | set(FAMILIES)
+    assert {o[1] for o in form.fields["family"].options} == {""} | {f["name"] for f in families(case)}
     assert {o[1] for o in form.fields["experiment_type"].options} >= set(EXPERIMENT_TYPES)
     ns = {}
     exec(card_to_python(card), ns)
@@ -128,3 +146,92 @@ def test_commit_refuses_incomplete_and_stores_nothing(tmp_path, cases):
     with pytest.raises(CardError):
         commit_card(empty_card(), tmp_path)
     assert committed_card(tmp_path) is None and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"hypothesis": {"family": "the model is underfitting"}}, "hypothesis.family"),
+    ({"hypothesis": {"family": ""}}, "hypothesis.family"),
+    ({"hypothesis": {"family": "covariate_shift", "columns": ["nope"]}}, "hypothesis.columns"),
+    ({"experiment": {"type": "magic"}}, "experiment"),
+    ({"decision": ""}, "decision"),
+])
+def test_every_refusal_names_the_field_to_change(cases, change, field):
+    """Does each refusal say which field to change?"""
+    case = cases["saas_churn"]
+    with pytest.raises(CardError) as e:
+        check_card(a_card(case, **change), case=case)
+    assert e.value.field == field
+
+
+def test_a_refused_card_is_kept_as_a_draft(tmp_path, cases):
+    """Is a card refused at commit kept, as written, in the draft with the reason and the field?"""
+    case = cases["saas_churn"]
+    card = a_card(case, hypothesis={"family": "the model is underfitting", "columns": [case.features[0]]})
+    with pytest.raises(CardError, match=r"hypothesis\.family must be one of"):
+        commit_card(card, tmp_path, case=case)
+    assert committed_card(tmp_path) is None
+    draft = draft_card(tmp_path)
+    assert draft["card"] == card and draft["field"] == "hypothesis.family" and "must be one of" in draft["refused"]
+    assert set(p.name for p in tmp_path.iterdir()) == {DRAFT_FILE}
+
+
+def test_an_unfilled_card_does_not_replace_a_draft(tmp_path, cases):
+    """Does saving an empty card leave the last real draft in place?"""
+    case = cases["saas_churn"]
+    save_draft(a_card(case), tmp_path)
+    assert save_draft(empty_card(), tmp_path) is None
+    assert draft_card(tmp_path)["card"] == a_card(case)
+
+
+def test_missing_lists_every_empty_field_at_once(cases):
+    """Does the check cell's list name every field still empty, and nothing for a complete card?"""
+    case = cases["saas_churn"]
+    gaps = missing(empty_card(), case=case)
+    assert len(gaps) == 6 and gaps[0].startswith("hypothesis.family") and gaps[-1] == "decision"
+    assert missing(a_card(case), case=case) == []
+    assert "unknown column 'nope'" in missing(a_card(case, hypothesis={"family": "covariate_shift",
+                                                                        "columns": ["nope"]}), case=case)[0]
+
+
+def test_the_form_commit_button(tmp_path, fresh_case):
+    """Does the form's one Commit button refuse visibly (naming the field, keeping a draft) and then commit?"""
+    case = fresh_case(tmp_path)
+    form = card_form(case)
+    form.value = a_card(case, decision="")
+    assert form.commit() is None
+    assert "Not committed" in form.status.value and "decision" in form.status.value
+    assert form.fields["decision"].layout.border, "the field to change is outlined"
+    assert draft_card(case.folder)["field"] == "decision" and committed_card(case.folder) is None
+    form.fields["decision"].value = "reweight if true"
+    form.commit_button.click()
+    assert "Committed at" in form.status.value and committed_card(case.folder)["card"]["decision"] == "reweight if true"
+    assert not form.fields["decision"].layout.border
+
+
+def test_the_form_keeps_its_card_as_a_draft(tmp_path, fresh_case):
+    """Is a card filled in the form kept as a draft without any commit?"""
+    case = fresh_case(tmp_path)
+    form = card_form(case)
+    form.fields["family"].value = "prior_shift"
+    assert draft_card(case.folder)["card"]["hypothesis"]["family"] == "prior_shift"
+    assert draft_card(case.folder)["source"] == "form"
+
+
+def test_the_grader_scores_a_refused_draft(tmp_path, variants, cases):
+    """Is a card refused for a free-text family scored from the draft, the family matched as the rubric
+    promises, and flagged as not committed?"""
+    from grading.autograde import load_card
+    from grading.score import score_card
+    v = variants("saas_churn")
+    truth = v.truth.to_dict()
+    case = cases["saas_churn"]
+    col = truth["culprits"][0] if truth.get("culprits") else case.features[0]
+    card = a_card(case, hypothesis={"family": "a target leak: recorded after the outcome", "columns": [col]},
+                  experiment={"type": "drop_columns_retrain", "columns": [col]})
+    with pytest.raises(CardError):
+        commit_card(card, tmp_path, case=case)
+    graded, info = load_card(tmp_path, None)
+    assert graded == card and info["source"] == "draft" and info["refused"]
+    sc = score_card(graded, truth, brief=case.brief, known_columns=case.columns)
+    assert "free_text_interpreted" in sc.flags
+    assert sc.item("family").points == sc.item("family").max, sc.item("family")

@@ -18,8 +18,29 @@ SHIPPED = set(dg.list_scenarios())
 
 
 def needs(*scenarios):
+    """The detection test uses these scenarios: it FAILS (never skips) when one is not shipped, so a
+    renamed or removed scenario cannot silently switch a detection test off."""
     missing = [s for s in scenarios if s not in SHIPPED]
-    return pytest.mark.skipif(bool(missing), reason=f"scenario {missing} not shipped")
+
+    def wrap(test):
+        if not missing:
+            return test
+
+        def fail(*args, **kwargs):
+            pytest.fail(f"{test.__name__} needs the scenario(s) {missing}, which are not shipped: "
+                        f"point it at the scenarios that now plant what it checks")
+        fail.__name__, fail.__doc__ = test.__name__, test.__doc__
+        return fail
+    return wrap
+
+
+def test_needs_fails_rather_than_skips_when_a_scenario_is_missing():
+    """Does a detection test whose scenario is gone fail with a message naming it?"""
+    @needs("no_such_scenario")
+    def detection(variants):
+        raise AssertionError("never reached")
+    with pytest.raises(pytest.fail.Exception, match="no_such_scenario"):
+        detection(None)
 
 
 def _in_vocabulary(result) -> bool:
@@ -37,6 +58,24 @@ def test_catalogue_is_complete():
     assert set(E.CATALOGUE) == listed
     assert set(E.RED_FLAGS) == {"tune_hyperparameters", "more_data", "bigger_model", "retrain_as_is"}
     assert all(len(v) == 2 for v in E.OUTCOMES.values())
+
+
+def test_each_experiment_is_declared_once_with_its_runner():
+    """Are the vocabularies derived from one registry entry per experiment (outcomes, parameters, red
+    flag and runner together), and is a second declaration refused?"""
+    assert set(E.REGISTRY) == set(E.EXPERIMENT_TYPES) == set(E.OUTCOMES) == set(E.PARAMS)
+    for name, exp in E.REGISTRY.items():
+        assert exp.runner.__name__ == name and exp.help, name
+        assert E.OUTCOMES[name] == exp.outcomes and E.PARAMS[name] == exp.params
+        assert (name in E.RED_FLAGS) == exp.red_flag
+    assert E.EXPERIMENT_TYPES == E.CATALOGUE + E.RED_FLAGS
+    with pytest.raises(ValueError, match="registered twice"):
+        E.experiment(outcomes=("a", "b"))(E.REGISTRY["recalibrate"].runner)
+    with pytest.raises(ValueError, match="two outcomes"):
+        def lonely(case):
+            """Only one answer."""
+        E.experiment(outcomes=("a",))(lonely)
+    assert "lonely" not in E.REGISTRY
 
 
 def _example(case, etype):

@@ -60,8 +60,10 @@ def test_importance_is_the_teams(cases):
 def test_gap_weekly_and_figure(cases):
     """Does the weekly table cover production, with maturity flags, and the gap figure render?"""
     case = cases["saas_churn"]
-    table = gap.weekly(case)
+    table = gap.by_period(case)
     assert table["rows"].sum() == len(case.production)
+    daily = gap.by_period(case, unit="day")
+    assert daily["rows"].sum() == len(case.production) and len(daily) > 5 * len(table) - 7
     assert table["known_share"].between(0, 1).all()
     assert not table["mature"].iloc[-1], "the last week's labels are not mature yet"
     ok = table["auc"].notna()
@@ -130,11 +132,21 @@ def test_window_metrics(cases):
     part = explorers.window_metrics(case, wk[1], wk[3])
     ts = case.production[case.timestamp]
     assert part["rows"] == int(((ts >= wk[1]) & (ts < wk[3])).sum())
-    assert len(part["weekly"]) == 2
+    assert len(part["table"]) == 2
     _titled(explorers.window_figure(case, wk[0], wk[-1]))
     assert f"{full['rows']:,} rows" in explorers.window_html(full)
     with pytest.raises(ValueError, match="after its start"):
         explorers.window_metrics(case, wk[3], wk[1])
+
+
+def test_the_window_narrows_to_days(cases):
+    """Can the window be three days long, with one point per day?"""
+    case = cases["saas_churn"]
+    d = explorers.days(case)
+    r = explorers.window_metrics(case, d[3], d[6], unit="day")
+    ts = case.production[case.timestamp]
+    assert r["rows"] == int(((ts >= d[3]) & (ts < d[6])).sum()) and len(r["table"]) == 3
+    _titled(explorers.window_figure(case, d[3], d[6], r))
 
 
 def test_explorer_widgets_update(cases):
@@ -147,8 +159,56 @@ def test_explorer_widgets_update(cases):
     w = explorers.drift_explorer(case)
     assert isinstance(w.update(feature=case.numeric[0]), Figure)
     w = explorers.time_window_explorer(case)
-    wk = explorers.weeks(case)
-    assert isinstance(w.update(window=(wk[1], wk[4])), Figure)
+    d = explorers.days(case)
+    assert isinstance(w.update(window=(d[1], d[4]), unit="day"), Figure)
+
+
+def test_explorers_take_their_controls_as_keyword_arguments(cases):
+    """Does each explorer open where its keyword arguments say, and refuse a bad one in one line?"""
+    case = cases["saas_churn"]
+    col, feat = case.categorical[0], case.numeric[0]
+    assert explorers.threshold_explorer(case, threshold=0.42).children[0].children[0].value == 0.42
+    assert explorers.slice_explorer(case, column=col, bins=3).children[0].children[0].value == col
+    assert explorers.drift_explorer(case, feature=feat).children[0].children[0].value == feat
+    d = explorers.days(case)
+    w = explorers.time_window_explorer(case, start=str(d[2].date()), end=str(d[9].date()), unit="day")
+    rng, unit = w.children[0].children
+    assert rng.value == (d[2], d[9]) and unit.value == "day"
+    for call, pattern in ((lambda: explorers.slice_explorer(case, column="nope"), "unknown column"),
+                          (lambda: explorers.threshold_explorer(case, threshold=2), "between 0 and 1"),
+                          (lambda: explorers.time_window_explorer(case, start="1999-01-01"), "outside production"),
+                          (lambda: explorers.time_window_explorer(case, unit="month"), "unit must be")):
+        with pytest.raises(ValueError, match=pattern):
+            call()
+    for fn in (explorers.threshold_explorer, explorers.slice_explorer, explorers.drift_explorer,
+               explorers.time_window_explorer):
+        import inspect
+        params = [p for p in inspect.signature(fn).parameters.values() if p.name != "case"]
+        assert params and all(p.kind is p.KEYWORD_ONLY for p in params), fn.__name__
+        assert all(p.name in fn.__doc__ for p in params), f"{fn.__name__} documents its keyword arguments"
+
+
+def test_lines_in_a_panel_have_distinct_colour_blind_safe_hues(cases):
+    """Does every line in every panel of the gap and window charts have its own Okabe-Ito hue?"""
+    case = cases["saas_churn"]
+    from matplotlib.colors import to_hex
+    safe = set(style.OKABE_ITO.values()) | {style.NEUTRAL}
+    d = explorers.days(case)
+    for fig in (gap.gap_figure(case), explorers.window_figure(case, d[0], d[-1], unit="day"),
+                explorers.cost_curve_figure(case, 0.3)):
+        for ax in fig.axes:
+            colours = [to_hex(line.get_color()).upper() for line in ax.get_lines()]
+            assert len(colours) == len(set(colours)), (ax.get_title(), colours)
+            assert set(colours) <= {c.upper() for c in safe}, colours
+
+
+def test_slice_chart_says_which_rows_each_bar_counts(cases):
+    """Are the row-count bars labelled offline test vs production, not all as production?"""
+    case = cases["saas_churn"]
+    fig = explorers.slice_figure(case, case.categorical[0])
+    rows_ax = fig.axes[1]
+    assert rows_ax.get_ylabel() == "rows"
+    assert [t.get_text() for t in rows_ax.get_legend().get_texts()] == ["offline test rows", "production (known labels)"]
 
 
 def test_auc_interval_covers_and_shrinks():

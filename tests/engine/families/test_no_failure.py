@@ -4,7 +4,7 @@ import pytest
 
 import data_generators as dg
 from data_generators.evaluation import evaluate, psi
-from data_generators.families.no_failure import auc_standard_error
+from livescreen.toolkit.metrics import auc_se as auc_standard_error
 
 SEEDS = [0, 1, 2]
 N = 8000

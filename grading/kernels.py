@@ -10,8 +10,9 @@
    before this: up to one Run All in three stalled for the whole 300 s. Waiting in 0.25 s slices makes
    that check every 0.25 s; nothing else about a message or its order changes.
 
-Both are used by ``livescreen.notebooks.execute`` (headless runs) and ``grading.grader`` (nbgrader's
-autograde runs in the grader's process).
+Both are used by ``grading.grader`` (nbgrader's autograde runs in the grader's process) and
+``livescreen.notebooks.execute`` (headless runs). The module lives in grading, the lower of the two
+floors, so neither imports upwards.
 """
 from __future__ import annotations
 

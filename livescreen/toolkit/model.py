@@ -1,7 +1,9 @@
-"""The team's model: a scikit-learn recipe named in the scenario, rebuilt identically anywhere.
+"""The team's model: a scikit-learn recipe named in the case, rebuilt identically anywhere.
 
-The recipe (kind + params) is public: it is part of what the team reports, so the candidate's
-toolkit rebuilds it from a candidate folder's ``schema.json`` to run experiments.
+The recipe (kind + params) is public: it is part of what the team reports (the model card in a
+candidate folder's ``schema.json``), so the toolkit rebuilds it to run experiments, and the scenario
+engine builds the team's served model with the same code. This module is the ground floor: it
+imports only scikit-learn, pandas and NumPy.
 """
 from __future__ import annotations
 

@@ -1,0 +1,105 @@
+"""The candidate environment: the toolkit and its libraries, nothing that knows the answer.
+
+``build(env)`` (run by ``make candidate-env``) installs into an existing venv (made from a Python
+every user can execute, e.g. Debian's ``/usr/bin/python3``): the libraries in ``REQUIREMENTS`` and
+the candidate toolkit as a distribution of its own (``livescreen-toolkit``: ``livescreen/__init__.py``
+and ``livescreen/toolkit/`` copied into a scratch project and installed non-editable, so nothing
+points back into the repository). No ``data_generators``, ``grading``, scenario YAMLs, rubrics,
+``solutions/`` or nbgrader. It then locks nbgrader's extensions off at the environment's system
+level (in case a site installs nbgrader system-wide) and makes the tree world-readable.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from . import paths
+
+# What candidates' servers and kernels need (bounds as in pyproject.toml), and the hub's singleuser.
+REQUIREMENTS = [
+    "jupyterlab>=4.2,<5", "jupyterhub>=5.3,<6", "ipykernel>=6.29", "ipywidgets>=8.1,<9",
+    "numpy>=2.0", "scipy>=1.11", "pandas>=2.2", "scikit-learn>=1.5", "matplotlib>=3.8",
+]
+# Distributions whose presence in the candidate environment would leak the answer or the grader.
+FORBIDDEN = ("data_generators", "grading", "nbgrader", "livescreen")  # "livescreen": the whole kit
+NBGRADER_LAB = ["@jupyter/nbgrader", "nbgrader"]
+NBGRADER_SERVER = ["nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.assignment_list",
+                   "nbgrader.server_extensions.course_list", "nbgrader.server_extensions.validate_assignment"]
+
+_PYPROJECT = """[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "livescreen-toolkit"
+version = "0.1.0"
+description = "The livescreen candidate toolkit alone (report, gap, explorers, card)."
+requires-python = ">=3.11"
+
+[tool.setuptools.packages.find]
+include = ["livescreen", "livescreen.toolkit"]
+"""
+
+
+def toolkit_project(dest: Path) -> Path:
+    """A scratch project holding only ``livescreen/__init__.py`` and ``livescreen/toolkit/``."""
+    dest = Path(dest)
+    (dest / "livescreen").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(paths.REPO / "livescreen" / "__init__.py", dest / "livescreen" / "__init__.py")
+    shutil.copytree(paths.REPO / "livescreen" / "toolkit", dest / "livescreen" / "toolkit",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (dest / "pyproject.toml").write_text(_PYPROJECT)
+    return dest
+
+
+def lock_nbgrader(env: Path) -> list[Path]:
+    """Disable and lock nbgrader's lab and server extensions at ``env``'s system level (root-owned, 0644)."""
+    env = Path(env)
+    lab = env / "etc" / "jupyter" / "labconfig" / "page_config.json"
+    server = env / "etc" / "jupyter" / "jupyter_server_config.d" / "livescreen-no-nbgrader.json"
+    lab.parent.mkdir(parents=True, exist_ok=True)
+    server.parent.mkdir(parents=True, exist_ok=True)
+    page = json.loads(lab.read_text()) if lab.is_file() else {}
+    page.setdefault("disabledExtensions", {}).update({x: True for x in NBGRADER_LAB})
+    page.setdefault("lockedExtensions", {}).update({x: True for x in NBGRADER_LAB})
+    lab.write_text(json.dumps(page, indent=1))
+    server.write_text(json.dumps({"ServerApp": {"jpserver_extensions": {x: False for x in NBGRADER_SERVER}}},
+                                 indent=1))
+    # no "Jupyter news" pop-up in candidates' labs
+    news = env / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    news.parent.mkdir(parents=True, exist_ok=True)
+    news.write_text(json.dumps({"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}))
+    return [lab, server, news]
+
+
+def build(env: Path | None = None, *, quiet: bool = True) -> Path:
+    """Install the candidate toolkit and its libraries into the venv at ``env``; lock nbgrader out."""
+    env = Path(env or paths.candidate_env())
+    pip = env / "bin" / "pip"
+    if not pip.is_file():
+        raise FileNotFoundError(f"no venv at {env}: create it with `/usr/bin/python3 -m venv {env}`")
+    q = ["--quiet"] if quiet else []
+    subprocess.run([str(pip), "install", *q, *REQUIREMENTS], check=True)
+    with tempfile.TemporaryDirectory(prefix="livescreen-toolkit-") as tmp:
+        project = toolkit_project(Path(tmp) / "src")
+        subprocess.run([str(pip), "install", *q, "--no-deps", "--force-reinstall", str(project)], check=True)
+    lock_nbgrader(env)
+    subprocess.run(["chmod", "-R", "a+rX,go-w", str(env)], check=True)
+    return env
+
+
+def installed(env: Path | None = None) -> list[str]:
+    """The distributions installed in ``env`` (``pip list --format=freeze`` names, lowercase)."""
+    env = Path(env or paths.candidate_env())
+    out = subprocess.run([str(env / "bin" / "python"), "-m", "pip", "list", "--format=freeze"],
+                         capture_output=True, text=True, check=True).stdout
+    return sorted(line.split("==")[0].lower() for line in out.splitlines() if "==" in line)
+
+
+if __name__ == "__main__":  # pragma: no cover - `make candidate-env`
+    import sys
+    build(Path(sys.argv[1]) if len(sys.argv) > 1 else None)

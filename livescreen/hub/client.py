@@ -1,0 +1,154 @@
+"""Drive the hub as a candidate would, over HTTP and the kernel's websocket (tests, the benchmark).
+
+``Session(hub_url, name, password)`` logs in through the login form, asks for an API token of its
+own (as JupyterLab does), starts the user's server, opens a kernel and runs code in it over the
+kernel's websocket, exactly the path a browser's JupyterLab takes.
+"""
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+
+class HubClientError(RuntimeError):
+    pass
+
+
+class Session:
+    def __init__(self, hub_url: str, name: str, password: str):
+        self.url, self.name, self.password = hub_url.rstrip("/"), name, password
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.token: str | None = None
+
+    # ------------------------------------------------------------------ HTTP
+    def request(self, method: str, path: str, body=None, *, token: bool = True, timeout: float = 60,
+                form: dict | None = None, headers: dict | None = None):
+        url = path if path.startswith("http") else self.url + path
+        hdrs = dict(headers or {})
+        data = None
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
+            data = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        if token and self.token:
+            hdrs["Authorization"] = f"token {self.token}"
+        req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
+        try:
+            with self.opener.open(req, timeout=timeout) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def _xsrf(self) -> str:
+        for c in self.jar:
+            if c.name == "_xsrf":
+                return c.value
+        return ""
+
+    def login(self) -> bool:
+        """Log in through the login form; True when the hub accepted the password."""
+        status, page = self.request("GET", "/hub/login", token=False)
+        m = re.search(rb'name="_xsrf" value="([^"]+)"', page)
+        xsrf = m.group(1).decode() if m else self._xsrf()
+        status, _ = self.request("POST", "/hub/login?next=", token=False,
+                                 form={"username": self.name, "password": self.password, "_xsrf": xsrf})
+        return any(c.name.startswith("jupyterhub-hub-login") for c in self.jar)
+
+    def get_token(self) -> str:
+        """An API token of the user's own, requested with the login cookie (as the hub's pages do)."""
+        self.request("GET", "/hub/home", token=False)
+        status, body = self.request("POST", f"/hub/api/users/{self.name}/tokens", {"note": "livescreen client"},
+                                    token=False, headers={"X-XSRFToken": self._xsrf()})
+        if status != 201:
+            raise HubClientError(f"token request for {self.name} failed: {status} {body[:200]!r}")
+        self.token = json.loads(body)["token"]
+        return self.token
+
+    def start_server(self, *, wait: float = 120) -> float:
+        """Start the user's server and wait until it answers; returns seconds to ready."""
+        t0 = time.perf_counter()
+        status, body = self.request("POST", f"/hub/api/users/{self.name}/server")
+        if status not in (201, 202, 400):  # 400: already running
+            raise HubClientError(f"spawn for {self.name} failed: {status} {body[:200]!r}")
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            status, body = self.request("GET", f"/hub/api/users/{self.name}")
+            if status == 200:
+                srv = json.loads(body).get("servers", {}).get("", {})
+                if srv.get("ready"):
+                    st, _ = self.request("GET", f"/user/{self.name}/api/status")
+                    if st == 200:
+                        return time.perf_counter() - t0
+            time.sleep(0.25)
+        raise HubClientError(f"{self.name}'s server was not ready within {wait:.0f} s")
+
+    def stop_server(self) -> None:
+        self.request("DELETE", f"/hub/api/users/{self.name}/server")
+
+    # ------------------------------------------------------------------ kernels
+    def kernel(self, *, path: str = "") -> "Kernel":
+        status, body = self.request("POST", f"/user/{self.name}/api/kernels", {"name": "python3", "path": path})
+        if status != 201:
+            raise HubClientError(f"kernel start for {self.name} failed: {status} {body[:200]!r}")
+        return Kernel(self, json.loads(body)["id"])
+
+    def contents(self, path: str):
+        status, body = self.request("GET", f"/user/{self.name}/api/contents/{urllib.parse.quote(path)}")
+        return status, (json.loads(body) if status == 200 else None)
+
+
+class Kernel:
+    """A kernel on the user's server, talked to over its websocket (Jupyter's v1 JSON protocol)."""
+
+    def __init__(self, session: Session, kernel_id: str):
+        import websocket
+        self.session, self.id = session, kernel_id
+        ws_url = session.url.replace("http", "ws", 1) + f"/user/{session.name}/api/kernels/{kernel_id}/channels"
+        self.ws = websocket.create_connection(ws_url, header=[f"Authorization: token {session.token}"], timeout=120)
+
+    def execute(self, code: str, *, timeout: float = 120) -> dict:
+        """Run ``code``; returns ``{"status", "stdout", "stderr", "result", "ename", "evalue"}``."""
+        msg_id = uuid.uuid4().hex
+        self.ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "username": self.session.name, "session": uuid.uuid4().hex,
+                       "msg_type": "execute_request", "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell",
+            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
+                        "allow_stdin": False, "stop_on_error": True}}))
+        out = {"status": None, "stdout": "", "stderr": "", "result": None, "ename": None, "evalue": None}
+        deadline = time.monotonic() + timeout
+        idle = reply = False
+        while not (idle and reply):
+            if time.monotonic() > deadline:
+                raise HubClientError(f"no reply from the kernel within {timeout:.0f} s")
+            msg = json.loads(self.ws.recv())
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                out[content["name"]] += content["text"]
+            elif kind == "execute_result":
+                out["result"] = content["data"].get("text/plain")
+            elif kind == "error":
+                out["ename"], out["evalue"] = content["ename"], content["evalue"]
+            elif kind == "execute_reply":
+                out["status"] = content["status"]
+                reply = True
+            elif kind == "status" and content.get("execution_state") == "idle":
+                idle = True
+        return out
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        finally:
+            self.session.request("DELETE", f"/user/{self.session.name}/api/kernels/{self.id}")
