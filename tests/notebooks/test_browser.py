@@ -30,7 +30,8 @@ import pytest
 from livescreen.notebooks import REPO, candidate_folder
 from livescreen.toolkit.card import families
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# one xdist worker runs the module: its JupyterLab server (a module fixture) starts once
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -85,3 +85,39 @@ def test_no_word_about_the_answer_in_the_toolkit():
         text = path.read_text().lower()
         for word in WORDS:
             assert word not in text, f"{path.name} mentions {word!r}"
+
+
+def _module_imports(path: Path, package: str):
+    """Absolute module names ``path`` imports (relative imports resolved against ``package``)."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                yield f"{base}.{node.module}" if node.module else base
+            else:
+                yield node.module or ""
+
+
+# The command-line floor: argparse front ends and the demo script, which drives the command line.
+COMMAND_LINE = {"livescreen/cli", "livescreen/hub/cli", "livescreen/sessions/commands", "livescreen/demo"}
+
+
+def test_imports_run_one_way():
+    """Does no library module import the command line, and grading nothing of livescreen but the toolkit
+    (no cycle livescreen.cli -> demo -> notebooks -> cli, nor grading -> livescreen.kernels)?"""
+    root = PACKAGE.parent
+    for folder in ("livescreen", "grading", "data_generators"):
+        for path in (root / folder).rglob("*.py"):
+            rel = path.relative_to(root).with_suffix("")
+            package = ".".join(rel.parts[:-1]) if rel.name != "__init__" else ".".join(rel.parts[:-1])
+            for mod in _module_imports(path, package):
+                where = f"{rel} imports {mod}"
+                if rel.as_posix() not in COMMAND_LINE:
+                    assert not mod.startswith(("livescreen.cli", "livescreen.demo")), where
+                if folder == "grading":
+                    assert not mod.startswith("livescreen") or mod.startswith("livescreen.toolkit"), where
+                if folder == "data_generators":
+                    assert not mod.startswith(("grading", "livescreen")) or mod in (
+                        "livescreen.toolkit", "livescreen.toolkit.model", "livescreen.toolkit.metrics"), where
