@@ -214,7 +214,10 @@ def cmd_demo(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="livescreen", description="Seeded ML-debugging scenarios for live interviews.")
+    from livescreen import scenario_cli  # `scenario new|check|preview`, `--scenarios DIR` (issue 8)
+    scenario_cli.add_global(p)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    scenario_cli.add_parser(sub)
 
     s = sub.add_parser("scenarios", help="list the shipped scenarios")
     s.add_argument("--long", action="store_true", help="also show domain and title")
@@ -279,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        __import__("livescreen.scenario_cli").scenario_cli.apply_global(args)
         return args.func(args)
     except (UsageError, ScenarioError, FolderError, HubError) as exc:
         print(f"livescreen: error: {exc}", file=sys.stderr)
