@@ -334,6 +334,11 @@ def static_check(path: str | Path) -> Scenario:
     if isinstance(spec, dict) and isinstance(spec.get("failures"), list) and len(spec["failures"]) < MIN_POOL:
         fail(["failures"], f"the pool holds {len(spec['failures'])} families; a pool needs at least {MIN_POOL} "
                            f"(of at least two kinds): add families from {', '.join(registry.family_names())}")
+    cols = (spec.get("world") or {}).get("columns") if isinstance(spec, dict) and isinstance(spec.get("world"), dict) else None
+    for i, c in enumerate(cols if isinstance(cols, list) else []):
+        if isinstance(c, dict) and c.get("kind") not in ("numeric", "categorical"):
+            # the schema would report the fields of the wrong branch; the kind is the real mistake
+            fail(["world", "columns", str(i), "kind"], f"{c.get('kind')!r} is not allowed; allowed: numeric, categorical")
     try:
         validate_spec(spec, source=path.name)
     except ScenarioError as exc:
