@@ -403,6 +403,7 @@ class FamilyFigures:
     auc: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # "seed 3: check=value (threshold)"
     shipped_band: tuple[float, float] | None = None
+    compared: bool = False  # whether the shipped band was measured
 
     @property
     def ok(self) -> bool:
@@ -411,7 +412,7 @@ class FamilyFigures:
     def line(self) -> str:
         band = (f"{min(self.difficulty):.2f}-{max(self.difficulty):.2f}" if self.difficulty else "-")
         ship = (f" (shipped {self.shipped_band[0]:.2f}-{self.shipped_band[1]:.2f})" if self.shipped_band else
-                " (no shipped scenario hosts it)")
+                " (no shipped scenario hosts it)" if self.compared else " (shipped band not measured)")
         eff = (f"{min(self.effects):+.0%}..{max(self.effects):+.0%}" if self.effects else "-")
         vis = f"{sum(self.decoys_visible) / len(self.decoys_visible):.0%}" if self.decoys_visible else "-"
         auc = f"{min(self.auc):.3f}-{max(self.auc):.3f}" if self.auc else "-"
@@ -456,5 +457,6 @@ def measure(scenario: Scenario, *, seeds: list[int], n_offline=None, n_productio
                 progress(fam, seed, rep)
         if compare_shipped:
             figs.shipped_band = shipped_band(fam, n_offline=n_offline, n_production=n_production)
+            figs.compared = True
         out.append(figs)
     return out

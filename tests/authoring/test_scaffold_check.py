@@ -150,3 +150,18 @@ def test_scenario_folders_list_and_clash(scaffold, tmp_path, capsys, monkeypatch
     monkeypatch.setenv("LIVESCREEN_SCENARIOS", str(tmp_path / "missing"))
     code, _, err = run(capsys, "scenarios")
     assert code == 2 and "is not a folder" in err
+
+
+def test_preview_refuses_bad_input_and_writes_nothing(scaffold, tmp_path, capsys):
+    good = write(tmp_path, scaffold)
+    code, _, err = run(capsys, "scenario", "preview", str(good), "--seed", "1", "--family", "concept_drift",
+                       "--out", str(tmp_path / "prev"))
+    assert code == 2 and "not in warehouse_demand's pool" in err and len(err.strip().splitlines()) == 1
+    bad_dir = tmp_path / "bad"
+    bad_dir.mkdir()
+    bad = write(bad_dir, scaffold.replace("  threshold: 0.5", "  threshold: 1.5"))
+    code, _, err = run(capsys, "scenario", "preview", str(bad), "--seed", "1", "--out", str(tmp_path / "prev"))
+    assert code == 2 and re.search(r"warehouse_demand\.yaml:\d+: brief\.threshold: 1\.5", err), err
+    code, _, err = run(capsys, "scenario", "preview", str(good), "--seed", "x", "--out", str(tmp_path / "prev"))
+    assert code == 2 and "bad seed" in err
+    assert not (tmp_path / "prev").exists() and not list(tmp_path.glob(".prev-*"))
