@@ -398,6 +398,8 @@ class FamilyFigures:
     seeds: list[int]
     passed: int = 0
     effects: list[float] = field(default_factory=list)  # effect / target - 1 per seed
+    measured: list[float] = field(default_factory=list)  # the symptom measured per seed
+    target: float = float("nan")
     difficulty: list[float] = field(default_factory=list)
     decoys_visible: list[float] = field(default_factory=list)  # share of decoys visible per seed
     auc: list[float] = field(default_factory=list)
@@ -408,6 +410,18 @@ class FamilyFigures:
     @property
     def ok(self) -> bool:
         return self.passed == len(self.seeds)
+
+    def hint(self) -> str | None:
+        """When the measured effects miss the band: the ``effect`` to write, their mean (the target
+        is the validator's yardstick, not a knob of the planted strength)."""
+        if not self.measured or all(abs(e) <= 0.15 for e in self.effects):
+            return None
+        mean = sum(self.measured) / len(self.measured)
+        spread = (max(self.measured) - min(self.measured)) / mean if mean else float("inf")
+        tip = (f"set failures[{self.family}].effect to {mean:.3f} (the measured mean; target {self.target:.3f})")
+        if spread > 0.3:
+            tip += f"; the seeds spread {spread:.0%} around it: strengthen the family's params or its culprit's effect"
+        return tip
 
     def line(self) -> str:
         band = (f"{min(self.difficulty):.2f}-{max(self.difficulty):.2f}" if self.difficulty else "-")
@@ -446,6 +460,8 @@ def measure(scenario: Scenario, *, seeds: list[int], n_offline=None, n_productio
             rep = validate_variant(build_variant(scenario, seed, family=fam, n_offline=n_offline,
                                                  n_production=n_production))
             figs.passed += rep.passed
+            figs.target = rep.target
+            figs.measured.append(rep.effect)
             if rep.target:
                 figs.effects.append(rep.effect / rep.target - 1)
             figs.difficulty.append(rep.difficulty)

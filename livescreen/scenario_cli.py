@@ -51,6 +51,8 @@ def cmd_check(args) -> int:
         print(f.line())
         for line in f.failures[:5]:
             print(f"    {line}")
+        if f.hint():
+            print(f"    hint: {f.hint()}")
     ok = all(f.ok for f in figs)
     print(f"{sc.name}: {'every pool family passes every seed' if ok else 'NOT ready: a family fails a seed'}")
     return 0 if ok else 1

@@ -165,3 +165,13 @@ def test_preview_refuses_bad_input_and_writes_nothing(scaffold, tmp_path, capsys
     code, _, err = run(capsys, "scenario", "preview", str(good), "--seed", "x", "--out", str(tmp_path / "prev"))
     assert code == 2 and "bad seed" in err
     assert not (tmp_path / "prev").exists() and not list(tmp_path.glob(".prev-*"))
+
+
+def test_family_figures_hint_the_effect_to_write():
+    from data_generators.authoring import FamilyFigures
+    f = FamilyFigures(family="prior_shift", seeds=[0, 1], passed=0, effects=[0.25, 0.20], measured=[0.18, 0.1728],
+                      target=0.144)
+    assert f.hint().startswith("set failures[prior_shift].effect to 0.176")
+    assert "FAIL 0/2" in f.line() and "effect vs target +20%..+25%" in f.line()
+    ok = FamilyFigures(family="simpson_mix", seeds=[0], passed=1, effects=[0.05], measured=[0.107], target=0.102)
+    assert ok.hint() is None and "pass 1/1" in ok.line()
