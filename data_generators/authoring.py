@@ -389,6 +389,22 @@ def cause_word_warnings(path: str | Path) -> list[str]:
     return found
 
 
+def brief_warnings(scenario: Scenario) -> list[str]:
+    """A warning when the candidate's brief would read the same under every family of the pool.
+
+    The production note a candidate reads is the scenario's note followed by the drawn family's
+    first symptom sentence (``data_generators.variant``); when every pool family gives the same
+    sentence the brief cannot point the candidate anywhere, and the families are told apart only by
+    the data.
+    """
+    entity = scenario.spec["entity"]
+    notes = {f: registry.get_family(f).symptoms[0].format(entity=entity) for f in scenario.pool}
+    if len(set(notes.values())) == 1 and len(notes) > 1:
+        return [f"{scenario.name}: the brief reads the same under every family of the pool "
+                f"({', '.join(notes)}): mix families whose stakeholders see different symptoms"]
+    return []
+
+
 # --------------------------------------------------------------------------- measured check
 @dataclass
 class FamilyFigures:

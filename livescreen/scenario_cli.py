@@ -33,13 +33,13 @@ def _size(text):
 
 
 def cmd_check(args) -> int:
-    from data_generators.authoring import cause_word_warnings, measure, static_check
+    from data_generators.authoring import brief_warnings, cause_word_warnings, measure, static_check
     from livescreen.cli import parse_seeds
     seeds = parse_seeds(args.seeds)
     n_off, n_prod = _size(args.n_offline), _size(args.n_production)
     sc = static_check(args.file)
     print(f"{args.file}: schema and host rules ok; pool: {', '.join(sc.pool)}")
-    for w in cause_word_warnings(args.file):
+    for w in cause_word_warnings(args.file) + brief_warnings(sc):
         print(f"warning: {w}")
     if args.static:
         return 0

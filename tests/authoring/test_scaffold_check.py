@@ -175,3 +175,17 @@ def test_family_figures_hint_the_effect_to_write():
     assert "FAIL 0/2" in f.line() and "effect vs target +20%..+25%" in f.line()
     ok = FamilyFigures(family="simpson_mix", seeds=[0], passed=1, effects=[0.05], measured=[0.107], target=0.102)
     assert ok.hint() is None and "pass 1/1" in ok.line()
+
+
+def test_brief_that_reads_the_same_under_every_family_warns(scaffold, tmp_path, monkeypatch):
+    from data_generators import authoring
+    from data_generators.scenario import Scenario
+    spec = yaml.safe_load(scaffold)
+    sc = Scenario(name=NAME, spec=spec)
+    assert authoring.brief_warnings(sc) == []  # the shipped pool's families show different symptoms
+    same = ("Since launch the model ranks {entity}s less well than promised.",)
+    real = registry.get_family
+    monkeypatch.setattr(authoring.registry, "get_family",
+                        lambda n: type("F", (), {"symptoms": same}) if n in sc.pool else real(n))
+    warns = authoring.brief_warnings(sc)
+    assert len(warns) == 1 and "reads the same under every family" in warns[0]
