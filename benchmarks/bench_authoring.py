@@ -29,6 +29,7 @@ def main(argv=None) -> int:
     ap.add_argument("--like", default="saas_churn")
     ap.add_argument("--seeds", default="0-19")
     ap.add_argument("--no-compare", action="store_true")
+    ap.add_argument("--jobs", type=int, default=1, help="the check's processes (the peer runs in one)")
     args = ap.parse_args(argv)
     seeds = parse_seeds(args.seeds)
     base = load_scenario(args.like)
@@ -36,7 +37,7 @@ def main(argv=None) -> int:
         path = scaffold("bench_new_scenario", like=args.like, out=tmp)
         t0 = time.perf_counter()
         sc = static_check(path)
-        figs = measure(sc, seeds=seeds, compare_shipped=not args.no_compare)
+        figs = measure(sc, seeds=seeds, compare_shipped=not args.no_compare, jobs=args.jobs)
         check_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     for fam in base.pool:
@@ -46,7 +47,7 @@ def main(argv=None) -> int:
     n = len(base.pool) * len(seeds)
     for f in figs:
         print(f.line())
-    print(f"check: {check_s:.1f} s for {len(base.pool)} families x {len(seeds)} seeds ({n} variants, live size "
+    print(f"check (--jobs {args.jobs}): {check_s:.1f} s for {len(base.pool)} families x {len(seeds)} seeds ({n} variants, live size "
           f"{base.spec['world'].get('n_offline')} rows); peer build+validate {peer_s:.1f} s; ratio "
           f"{check_s / peer_s:.2f}; projected for 20 seeds: {check_s * 20 / len(seeds):.0f} s (target <= 120 s)")
     return 0

@@ -464,17 +464,34 @@ def shipped_band(family: str, *, seeds=(0,), n_offline=None, n_production=None, 
     return (min(vals), max(vals)) if vals else None
 
 
-def measure(scenario: Scenario, *, seeds: list[int], n_offline=None, n_production=None,
-            compare_shipped: bool = True, progress=None) -> list[FamilyFigures]:
-    """Build and validate every (pool family, seed) of ``scenario``; return one summary per family."""
+def _one(args):
+    scenario, fam, seed, n_offline, n_production = args
     from .validation import validate_variant
     from .variant import build_variant
+    return validate_variant(build_variant(scenario, seed, family=fam, n_offline=n_offline, n_production=n_production))
+
+
+def measure(scenario: Scenario, *, seeds: list[int], n_offline=None, n_production=None,
+            compare_shipped: bool = True, jobs: int = 1, progress=None) -> list[FamilyFigures]:
+    """Build and validate every (pool family, seed) of ``scenario``; return one summary per family.
+
+    ``jobs`` > 1 spreads the (family, seed) pairs over that many processes; the figures are the
+    same (each variant is seeded by itself).
+    """
+    pairs = [(scenario, fam, seed, n_offline, n_production) for fam in scenario.pool for seed in seeds]
+    if jobs > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as ex:
+            reports = list(ex.map(_one, pairs))
+    else:
+        reports = [_one(p) for p in pairs]
     out = []
     for fam in scenario.pool:
         figs = FamilyFigures(family=fam, seeds=list(seeds))
-        for seed in seeds:
-            rep = validate_variant(build_variant(scenario, seed, family=fam, n_offline=n_offline,
-                                                 n_production=n_production))
+        for (_, f, seed, _, _), rep in zip(pairs, reports):
+            if f != fam:
+                continue
             figs.passed += rep.passed
             figs.target = rep.target
             figs.measured.append(rep.effect)

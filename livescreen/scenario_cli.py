@@ -46,7 +46,11 @@ def cmd_check(args) -> int:
     print(f"measuring {len(sc.pool)} families x {len(seeds)} seeds"
           + (f" at {n_off or sc.spec['world'].get('n_offline', 'default')} offline rows" if n_off else "")
           + " ...", flush=True)
-    figs = measure(sc, seeds=seeds, n_offline=n_off, n_production=n_prod, compare_shipped=not args.no_compare)
+    if args.jobs < 1:
+        from livescreen.cli import UsageError
+        raise UsageError(f"bad --jobs {args.jobs}: use 1 or more processes")
+    figs = measure(sc, seeds=seeds, n_offline=n_off, n_production=n_prod, compare_shipped=not args.no_compare,
+                   jobs=args.jobs)
     for f in figs:
         print(f.line())
         for line in f.failures[:5]:
@@ -86,6 +90,7 @@ def add_parser(sub) -> None:
     c.add_argument("--n-offline", help="offline rows (default: the scenario's live size)")
     c.add_argument("--n-production", help="production rows (default: the scenario's live size)")
     c.add_argument("--static", action="store_true", help="only the schema and host rules (no build)")
+    c.add_argument("--jobs", type=int, default=1, help="processes to spread the variants over (default 1)")
     c.add_argument("--no-compare", action="store_true", help="skip measuring the shipped scenarios' difficulty band")
     c.set_defaults(func=cmd_check)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from livescreen.cli import main
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "authoring.md"
-LEAN = {"--seeds 0-19": "--seeds 0 --n-offline 3000 --n-production 3000 --no-compare",
+LEAN = {"--seeds 0-19 --jobs 2": "--seeds 0 --jobs 2 --n-offline 3000 --n-production 3000 --no-compare",
         "--seed 7 --out preview": "--seed 7 --out preview --n-offline 3000 --n-production 3000"}
 
 
