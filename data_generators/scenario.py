@@ -9,6 +9,7 @@ candidate reads and, optionally, ``session: {phases: {brief: 3, explore: 12, car
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -289,9 +290,48 @@ def _load_path(path: Path) -> Scenario:
     return Scenario(name=spec["name"], spec=spec, path=path)
 
 
-def list_scenarios() -> list[str]:
-    """Names of the shipped scenarios, sorted."""
+ENV_DIRS = "LIVESCREEN_SCENARIOS"  # a path list (os.pathsep) of extra scenario folders
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the scenarios shipped in the repository, sorted."""
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def scenario_dirs() -> list[Path]:
+    """Extra scenario folders from ``LIVESCREEN_SCENARIOS`` (``--scenarios DIR`` adds to it).
+
+    Raises
+    ------
+    ScenarioError
+        A folder that does not exist, or a file in it named like a shipped scenario (a clash).
+    """
+    dirs, shipped = [], set(shipped_scenarios())
+    for part in os.environ.get(ENV_DIRS, "").split(os.pathsep):
+        if not part.strip():
+            continue
+        d = Path(part).expanduser()
+        if not d.is_dir():
+            raise ScenarioError(f"{ENV_DIRS}/--scenarios: {part} is not a folder; give folders of scenario YAMLs")
+        for f in sorted(d.glob("*.yaml")):
+            if f.stem in shipped:
+                raise ScenarioError(f"{f}: {f.stem!r} clashes with the shipped scenario of that name; rename the file "
+                                    "and its name: field")
+        dirs.append(d)
+    return dirs
+
+
+def _extra_path(name: str) -> Path | None:
+    for d in scenario_dirs():
+        if (d / f"{name}.yaml").is_file():
+            return d / f"{name}.yaml"
+    return None
+
+
+def list_scenarios() -> list[str]:
+    """Names of the shipped scenarios and those of the extra folders (``scenario_dirs``), sorted."""
+    extra = {f.stem for d in scenario_dirs() for f in d.glob("*.yaml")}
+    return sorted(set(shipped_scenarios()) | extra)
 
 
 @lru_cache(maxsize=64)
@@ -317,8 +357,12 @@ def load_scenario(scenario: "str | Path | Scenario") -> Scenario:
         if not path.is_file():
             raise ScenarioError(f"{text}: no such scenario file")
     else:
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", text) or not (SCENARIO_DIR / f"{text}.yaml").is_file():
-            raise ScenarioError(
-                f"unknown scenario {text!r}; known: {', '.join(list_scenarios())}")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", text):
+            raise ScenarioError(f"unknown scenario {text!r}; known: {', '.join(list_scenarios())}")
         path = SCENARIO_DIR / f"{text}.yaml"
+        extra = _extra_path(text)  # also refuses a clash with a shipped name
+        if not path.is_file():
+            if extra is None:
+                raise ScenarioError(f"unknown scenario {text!r}; known: {', '.join(list_scenarios())}")
+            path = extra
     return _load_cached(str(path.resolve()), path.stat().st_mtime)

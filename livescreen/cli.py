@@ -144,9 +144,10 @@ def cmd_notebook(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from data_generators import list_scenarios, load_scenario
+    from data_generators import load_scenario
+    from data_generators.scenario import shipped_scenarios  # never a private folder's into the repo
     from livescreen.notebooks import release, write_source
-    names = args.scenarios or list_scenarios()
+    names = args.scenarios or shipped_scenarios()
     for name in names:
         load_scenario(name)
     for name in names:
@@ -214,7 +215,10 @@ def cmd_demo(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="livescreen", description="Seeded ML-debugging scenarios for live interviews.")
+    from livescreen import scenario_cli  # `scenario new|check|preview`, `--scenarios DIR` (issue 8)
+    scenario_cli.add_global(p)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    scenario_cli.add_parser(sub)
 
     s = sub.add_parser("scenarios", help="list the shipped scenarios")
     s.add_argument("--long", action="store_true", help="also show domain and title")
@@ -279,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        __import__("livescreen.scenario_cli").scenario_cli.apply_global(args)
         return args.func(args)
     except (UsageError, ScenarioError, FolderError, HubError) as exc:
         print(f"livescreen: error: {exc}", file=sys.stderr)
