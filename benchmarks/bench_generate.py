@@ -62,12 +62,12 @@ def main() -> None:
 
     # 1. generation, no model fit
     t_peer, _ = timed(lambda: make_classification(n_samples=2 * n, n_features=20, random_state=0), args.repeats)
-    t_ours, (world, _, _) = timed(lambda: build_world(sc, 0, n_offline=n, n_production=n), args.repeats)
+    t_ours, (world, _, _) = timed(lambda: build_world(sc, 0, family=sc.pool[0], n_offline=n, n_production=n), args.repeats)
     nfeat = len(world.feature_names)
     frames_mb = sum(f.memory_usage(deep=True).sum() for f in world.frames.values()) / 2**20
     del world
     tracemalloc.start()
-    world, _, _ = build_world(sc, 0, n_offline=n, n_production=n)
+    world, _, _ = build_world(sc, 0, family=sc.pool[0], n_offline=n, n_production=n)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     del world

@@ -2,8 +2,10 @@
 
 A scenario is data. It declares a domain world (the entity, its columns with types and
 distributions, how the label depends on them, a time axis), the team's model and offline evaluation,
-one planted failure, its decoys, and the brief a candidate reads. Errors name the file, the field
-path and what is allowed.
+``failures:`` (the pool of families the world can host, at least ``MIN_POOL`` of at least two kinds,
+each with its params, target effect and optional weight; the seed draws one), its decoys, the brief a
+candidate reads and, optionally, ``session: {phases: {brief: 3, explore: 12, card: 5, discussion: 5}}``
+(minutes per phase of the live session). Errors name the file, the field path and what is allowed.
 """
 from __future__ import annotations
 
@@ -16,22 +18,30 @@ from typing import Any
 import jsonschema
 import yaml
 
+from . import registry
 from .errors import ScenarioError
 from .paths import SCENARIO_DIR
 
-FAMILIES = (
-    "target_leakage", "temporal_leakage", "group_leakage", "preprocessing_leakage",
-    "duplicate_leakage", "covariate_shift", "prior_shift", "concept_drift", "schema_change",
-    "train_serve_skew", "selection_bias", "slice_failure", "simpson_mix",
-    "imbalance_wrong_metric", "calibration_mismatch", "label_delay",
-)
 # The control: a scenario that plants nothing (only decoys), so a grader that rewards any
 # plausible story can be caught. A hypothesis on the card may name it too.
-NO_FAILURE = "no_failure"
-PLANTABLE = FAMILIES + (NO_FAILURE,)
-DECOY_KINDS = ("harmless_drift", "null_jump", "suspicious_legit", "noise_segment")
+NO_FAILURE = registry.NO_FAILURE
+
+
+def __getattr__(name: str):
+    # The vocabularies derive from the registry (plug-ins included), so they are computed on use.
+    if name == "FAMILIES":
+        return registry.family_names()
+    if name == "PLANTABLE":
+        return registry.family_names(control=True)
+    if name == "DECOY_KINDS":
+        return tuple(registry.decoys())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 TRANSFORMS = ("normal", "lognormal", "uniform", "count")
 MODEL_KINDS = ("gradient_boosting", "logistic_regression")
+# A pool holds at least this many families, of at least two kinds (leakage, shift, evaluation).
+MIN_POOL = 4
 
 _NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
 _NAMES = {"type": "array", "items": _NAME, "minItems": 1, "uniqueItems": True}
@@ -72,79 +82,92 @@ _CATEGORICAL = {
         "description": {"type": "string"}, "entity_level": {"type": "boolean"},
     },
 }
-SCENARIO_SCHEMA: dict[str, Any] = {
-    "type": "object", "additionalProperties": False,
-    "required": ["name", "title", "domain", "entity", "brief", "world", "model", "failure", "decoys"],
-    "properties": {
-        "name": _NAME,
-        "title": {"type": "string", "minLength": 3},
-        "domain": {"type": "string", "minLength": 2},
-        "entity": {"type": "string", "minLength": 2},
-        "brief": {
-            "type": "object", "additionalProperties": False,
-            "required": ["context", "decision", "positive", "threshold",
-                         "cost_false_positive", "cost_false_negative", "currency"],
-            "properties": {
-                "context": {"type": "string", "minLength": 10},
-                "decision": {"type": "string", "minLength": 10},
-                "positive": {"type": "string", "minLength": 3},
-                "threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-                "currency": {"type": "string", "minLength": 1},
-                "cost_false_positive": _COST, "cost_false_negative": _COST,
-                "production_note": {"type": "string"},
-                "labels_note": {"type": "string"},
+def scenario_schema() -> dict[str, Any]:
+    """The JSON schema of a scenario file; family and decoy names come from the registry."""
+    return {
+        "type": "object", "additionalProperties": False,
+        "required": ["name", "title", "domain", "entity", "brief", "world", "model", "failures", "decoys"],
+        "properties": {
+            "name": _NAME,
+            "title": {"type": "string", "minLength": 3},
+            "domain": {"type": "string", "minLength": 2},
+            "entity": {"type": "string", "minLength": 2},
+            "brief": {
+                "type": "object", "additionalProperties": False,
+                "required": ["context", "decision", "positive", "threshold",
+                             "cost_false_positive", "cost_false_negative", "currency"],
+                "properties": {
+                    "context": {"type": "string", "minLength": 10},
+                    "decision": {"type": "string", "minLength": 10},
+                    "positive": {"type": "string", "minLength": 3},
+                    "threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                    "currency": {"type": "string", "minLength": 1},
+                    "cost_false_positive": _COST, "cost_false_negative": _COST,
+                    "production_note": {"type": "string"},
+                    "labels_note": {"type": "string"},
+                },
+            },
+            "world": {
+                "type": "object", "additionalProperties": False,
+                "required": ["prevalence", "start", "offline_days", "production_days", "columns",
+                             "id_names", "label_names"],
+                "properties": {
+                    "prevalence": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                    "start": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+                    "offline_days": {"type": "integer", "minimum": 28, "maximum": 1500},
+                    "production_days": {"type": "integer", "minimum": 14, "maximum": 365},
+                    "label_lag_days": {"type": "integer", "minimum": 0, "maximum": 120},
+                    "n_offline": {"type": "integer", "minimum": 500, "maximum": 5_000_000},
+                    "n_production": {"type": "integer", "minimum": 500, "maximum": 5_000_000},
+                    "id_names": _NAMES, "id_prefix": {"type": "string", "pattern": "^[A-Z]{1,4}$"},
+                    "label_names": _NAMES,
+                    "timestamp_names": _NAMES,
+                    "rows_per_entity": {"type": "number", "minimum": 1, "maximum": 50},
+                    "columns": {"type": "array", "minItems": 4, "items": {
+                        "type": "object", "required": ["kind"],
+                        "properties": {"kind": {"enum": ["numeric", "categorical"]}},
+                        "if": {"properties": {"kind": {"const": "categorical"}}},
+                        "then": _CATEGORICAL, "else": _NUMERIC}},
+                },
+            },
+            "model": {
+                "type": "object", "additionalProperties": False, "required": ["kind"],
+                "properties": {
+                    "kind": {"enum": list(MODEL_KINDS)},
+                    "params": {"type": "object"},
+                    "description": {"type": "string"},
+                    "split": {"enum": ["random", "time"]},
+                    "test_size": {"type": "number", "exclusiveMinimum": 0.05, "maximum": 0.5},
+                    "metric": {"enum": ["roc_auc", "accuracy", "precision", "recall"]},
+                },
+            },
+            "failures": {
+                "type": "array", "minItems": MIN_POOL,
+                "items": {
+                    "type": "object", "additionalProperties": False, "required": ["family"],
+                    "properties": {
+                        "family": {"enum": list(registry.family_names(control=True))},
+                        "effect": {"type": "number", "exclusiveMinimum": 0},
+                        "weight": {"type": "number", "exclusiveMinimum": 0},
+                        "params": {"type": "object"},
+                    },
+                },
+            },
+            "session": {
+                "type": "object", "additionalProperties": False,
+                "properties": {"phases": {
+                    "type": "object", "minProperties": 1,
+                    "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 120},
+                }},
+            },
+            "decoys": {
+                "type": "array", "minItems": 2,
+                "items": {"type": "object", "additionalProperties": False, "required": ["kind"],
+                          "properties": {"kind": {"enum": list(registry.decoys())},
+                                         "params": {"type": "object"}}},
             },
         },
-        "world": {
-            "type": "object", "additionalProperties": False,
-            "required": ["prevalence", "start", "offline_days", "production_days", "columns",
-                         "id_names", "label_names"],
-            "properties": {
-                "prevalence": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-                "start": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
-                "offline_days": {"type": "integer", "minimum": 28, "maximum": 1500},
-                "production_days": {"type": "integer", "minimum": 14, "maximum": 365},
-                "label_lag_days": {"type": "integer", "minimum": 0, "maximum": 120},
-                "n_offline": {"type": "integer", "minimum": 500, "maximum": 5_000_000},
-                "n_production": {"type": "integer", "minimum": 500, "maximum": 5_000_000},
-                "id_names": _NAMES, "id_prefix": {"type": "string", "pattern": "^[A-Z]{1,4}$"},
-                "label_names": _NAMES,
-                "timestamp_names": _NAMES,
-                "rows_per_entity": {"type": "number", "minimum": 1, "maximum": 50},
-                "columns": {"type": "array", "minItems": 4, "items": {
-                    "type": "object", "required": ["kind"],
-                    "properties": {"kind": {"enum": ["numeric", "categorical"]}},
-                    "if": {"properties": {"kind": {"const": "categorical"}}},
-                    "then": _CATEGORICAL, "else": _NUMERIC}},
-            },
-        },
-        "model": {
-            "type": "object", "additionalProperties": False, "required": ["kind"],
-            "properties": {
-                "kind": {"enum": list(MODEL_KINDS)},
-                "params": {"type": "object"},
-                "description": {"type": "string"},
-                "split": {"enum": ["random", "time"]},
-                "test_size": {"type": "number", "exclusiveMinimum": 0.05, "maximum": 0.5},
-                "metric": {"enum": ["roc_auc", "accuracy", "precision", "recall"]},
-            },
-        },
-        "failure": {
-            "type": "object", "additionalProperties": False, "required": ["family"],
-            "properties": {
-                "family": {"enum": list(PLANTABLE)},
-                "effect": {"type": "number", "exclusiveMinimum": 0},
-                "params": {"type": "object"},
-            },
-        },
-        "decoys": {
-            "type": "array", "minItems": 2,
-            "items": {"type": "object", "additionalProperties": False, "required": ["kind"],
-                      "properties": {"kind": {"enum": list(DECOY_KINDS)},
-                                     "params": {"type": "object"}}},
-        },
-    },
-}
+    }
 
 
 @dataclass(frozen=True)
@@ -156,8 +179,17 @@ class Scenario:
     path: Path | None = None
 
     @property
-    def family(self) -> str:
-        return self.spec["failure"]["family"]
+    def pool(self) -> list[str]:
+        """The families this world can host (the scenario's secret pool; grading side only)."""
+        return [f["family"] for f in self.spec["failures"]]
+
+    def entry(self, family: str) -> dict:
+        """The pool entry (family, effect, weight, params) of ``family``."""
+        for f in self.spec["failures"]:
+            if f["family"] == family:
+                return f
+        raise ScenarioError(f"family {family!r} is not in the pool of scenario {self.name!r}; "
+                            f"its pool has {len(self.pool)} families (see the scenario file)")
 
     @property
     def title(self) -> str:
@@ -191,7 +223,7 @@ def validate_spec(spec: Any, *, source: str) -> dict:
     """
     if not isinstance(spec, dict):
         raise ScenarioError(f"{source}: a scenario must be a YAML mapping, got {type(spec).__name__}")
-    validator = jsonschema.Draft202012Validator(SCENARIO_SCHEMA)
+    validator = jsonschema.Draft202012Validator(scenario_schema())
     errors = sorted(validator.iter_errors(spec), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise ScenarioError(f"{source}: {_say(errors[0])}")
@@ -219,11 +251,23 @@ def validate_spec(spec: Any, *, source: str) -> dict:
         if col is not None and col not in keys:
             raise ScenarioError(f"{source}: decoys.{i}.params.column: unknown column {col!r}; "
                                 f"known column keys: {', '.join(keys)}")
-    from .families import get_family  # late import: families import this module's names
-    try:
-        get_family(spec["failure"]["family"]).check_params(spec["failure"].get("params", {}), spec)
-    except ScenarioError as exc:
-        raise ScenarioError(f"{source}: failure.params: {exc}") from None
+    fams = [f["family"] for f in spec["failures"]]
+    dup = sorted({f for f in fams if fams.count(f) > 1})
+    if dup:
+        raise ScenarioError(f"{source}: failures: {dup[0]!r} appears twice; list each family once")
+    kinds = {registry.kind_of(f) for f in fams} - {"control"}
+    if len(kinds) < 2:
+        raise ScenarioError(f"{source}: failures: the pool holds only {'/'.join(sorted(kinds)) or 'the control'} "
+                            f"families; mix at least two kinds of {', '.join(registry.KINDS[:3])}")
+    moving = [f for f in fams if registry.get_family(f).placeholder_moves]
+    if registry.NO_FAILURE in fams and moving:
+        raise ScenarioError(f"{source}: failures: {moving[0]!r} adds a column that drifts under every draw, so it "
+                            f"cannot share a pool with {registry.NO_FAILURE!r} (where nothing may move)")
+    for i, f in enumerate(spec["failures"]):
+        try:
+            registry.get_family(f["family"]).check_params(f.get("params", {}), spec)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{source}: failures.{i}.params: {exc}") from None
     return spec
 
 

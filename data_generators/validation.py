@@ -5,6 +5,12 @@ Three questions, per the family's documented thresholds:
     (within +/-15%), while the team's own offline report looks healthy;
 (b) does the family's reference experiment resolve it;
 (c) does no decoy resolve it, and is each decoy visible enough to be a red herring.
+
+The **difficulty index** of a variant, from the same measurements: ``L / (L + S)``, where ``S`` is
+the symptom against the family's findability floor (``symptom / min_symptom``; 1 for the control,
+whose symptom is noise by design) and ``L`` the strongest decoy's loudness against its own
+visibility bar (a PSI over 0.15, a null-rate rise over 10 points, an importance rank within the
+top 3). 0.5 means the loudest decoy stands out as much as the failure does; higher is harder.
 """
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ class ValidationReport:
     target: float
     effect: float
     checks: list[Check] = field(default_factory=list)
+    difficulty: float = float("nan")
 
     @property
     def passed(self) -> bool:
@@ -65,6 +72,7 @@ def validate_variant(variant) -> ValidationReport:
                            target=round(target, 4), effect=round(symptom, 4))
     add = lambda name, value, thr, ok: rep.checks.append(  # noqa: E731
         Check(name, round(float(value), 4), thr, bool(ok)))
+    loud = []
     if family.control:
         # Nothing planted: what a candidate sees must be within noise, and the decoys still show.
         for name, value, thr, ok in family.control_checks(ev):
@@ -74,6 +82,8 @@ def validate_variant(variant) -> ValidationReport:
         for i, d in enumerate(variant._decoys):
             value, thr, ok = d.visible(variant)
             add(f"decoy_{i}_{d.kind}_visible", value, thr, ok)
+            loud.append(d.loudness(value))
+        rep.difficulty = _difficulty(1.0, loud)
         return rep
     add("symptom", symptom, f">= {family.min_symptom} ({family.symptom_label})", symptom >= family.min_symptom)
     rel = symptom / target - 1 if target else float("inf")
@@ -99,7 +109,16 @@ def validate_variant(variant) -> ValidationReport:
             f">= {DECOY_KEEPS} x symptom = {DECOY_KEEPS * symptom:.4f}", left >= DECOY_KEEPS * symptom)
         value, thr, ok = d.visible(variant)
         add(f"decoy_{i}_{d.kind}_visible", value, thr, ok)
+        loud.append(d.loudness(value))
+    rep.difficulty = _difficulty(symptom / family.min_symptom if family.min_symptom else 1.0, loud)
     return rep
+
+
+def _difficulty(signal: float, loudness: list) -> float:
+    """``L / (L + S)``: the loudest decoy against the failure's own strength (see the module docstring)."""
+    loud = max((x for x in loudness if x is not None), default=0.0)
+    signal = max(float(signal), 1e-9)
+    return round(float(loud / (loud + signal)), 4)
 
 
 def _in_segment(frame, segment: dict):

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from livescreen.toolkit import model as team_model  # the ground floor: the team model is the toolkit's
+from . import registry
 from .errors import ScenarioError
-from .families import get_decoy, get_family
+from .registry import get_decoy, get_family
 from .scenario import Scenario, load_scenario
 from .truth import Truth
 from .world import World
@@ -72,6 +73,8 @@ class Variant:
         """The candidate-visible metadata written as ``schema.json``."""
         return {"schema": self.schema, "categorical": self.categorical, "brief": self.brief,
                 "model": self.model_card, "columns": self.columns,
+                # the whole vocabulary, the same for every scenario and seed (never the pool)
+                "card": {"families": registry.card_vocabulary()},
                 "files": {k: v for k, v in FILES.items() if k != "schema"}}
 
     def write(self, directory: str | os.PathLike) -> Path:
@@ -139,41 +142,80 @@ def _stream(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
 
 
-def build_world(scenario: Scenario, seed: int, *, n_offline: int, n_production: int):
-    """Sample the world of one variant and plant its failure and decoys (no model fit)."""
+def draw_family(scenario, seed: int) -> str:
+    """The family a seed plants, drawn from the scenario's pool on a stream of its own.
+
+    Without weights the draw is balanced: seeds come in blocks of the pool's size, and each block
+    plants every family once, in an order shuffled per block (so over any run of seeds each family
+    is planted equally often, and one seed's family says nothing about the next one's without the
+    seed). With ``weight`` on the entries each seed draws independently in proportion. The stream is
+    separate from the world's, so forcing a family (``build_variant(..., family=F)``) samples the
+    same world otherwise.
+    """
+    sc = load_scenario(scenario)
+    seed = check_seed(seed)
+    entries = sc.spec["failures"]
+    n = len(entries)
+    if any("weight" in f for f in entries):
+        w = np.array([float(f.get("weight", 1.0)) for f in entries])
+        rng = np.random.default_rng([seed, _stream(sc.name), _stream("family draw")])
+        return entries[int(rng.choice(n, p=w / w.sum()))]["family"]
+    rng = np.random.default_rng([seed // n, _stream(sc.name), _stream("family draw")])
+    return entries[int(rng.permutation(n)[seed % n])]["family"]
+
+
+def build_world(scenario: Scenario, seed: int, *, family: str, n_offline: int, n_production: int):
+    """Sample the world of one variant and plant ``family`` (from the pool) and the decoys (no model fit).
+
+    The pool's other families that add a column add it without signal (their ``placeholder``), so
+    the columns a candidate sees are the same whichever family was drawn.
+    """
     spec = scenario.spec
+    entry = scenario.entry(family)
     rng = np.random.default_rng([seed, _stream(scenario.name)])
     world = World(spec, rng=rng, n_offline=n_offline, n_production=n_production)
-    failure = spec["failure"]
-    family = get_family(failure["family"])(params=failure.get("params", {}),
-                                           effect=failure.get("effect"), rng=rng)
+    planted = get_family(family)(params=entry.get("params", {}), effect=entry.get("effect"), rng=rng)
+    others = [get_family(f["family"])(params=f.get("params", {}), effect=f.get("effect"),
+                                      rng=np.random.default_rng([seed, _stream(scenario.name), i]))
+              for i, f in enumerate(spec["failures"])
+              if f["family"] != family and get_family(f["family"]).adds_columns]
     decoys = [get_decoy(d["kind"])(params=d.get("params", {}), rng=rng) for d in spec["decoys"]]
+    planted.prepare(world)
     world.sample_inputs()
-    family.choose(world)
-    taken = set(family.culprit_keys) | set(getattr(family, "segment_keys", []))
+    # Columns are added in pool order whatever the draw (the order is shuffled later anyway).
+    for f in spec["failures"]:
+        if f["family"] == family:
+            planted.choose(world)
+        else:
+            for o in others:
+                if o.name == f["family"]:
+                    o.placeholder(world)
+    taken = set(planted.culprit_keys) | set(getattr(planted, "segment_keys", []))
     for d in decoys:
         d.choose(world, taken=taken)
         taken |= set(d.keys)
-    family.inputs(world)
+    planted.inputs(world)
     for d in decoys:
         d.inputs(world)
     world.calibrate_intercept()
-    family.labels(world)
+    planted.labels(world)
     world.sample_labels()
     world.materialize()
-    world.release_latents(keep=taken)
+    world.release_latents(keep=taken | set(getattr(planted, "keep_latents", ())))
     declared = [c.name for c in world.columns.values() if not c.planted]
     world.recomputed = world.frames["production"][[world.id_name, world.timestamp_name] + declared].copy()
-    family.observed(world)
+    planted.observed(world)
+    for o in others:
+        o.placeholder_observed(world)
     for d in decoys:
         d.observed(world)
     world.hide_immature_labels()
     if "split" not in world.frames["offline"]:
         world.assign_split()
-    return world, family, decoys
+    return world, planted, decoys
 
 
-def build_variant(scenario, seed, *, n_offline=None, n_production=None) -> Variant:
+def build_variant(scenario, seed, *, family=None, n_offline=None, n_production=None) -> Variant:
     """Build one seeded variant of a scenario: data, schema, the team's model, and the truth.
 
     Parameters
@@ -181,9 +223,12 @@ def build_variant(scenario, seed, *, n_offline=None, n_production=None) -> Varia
     scenario : str, Path or Scenario
         A shipped scenario's name (see ``list_scenarios``) or a path to a scenario YAML file.
     seed : int
-        From 0 to 2**63 - 1. The same seed gives identical data; each seed draws the culprit
-        column, the column order, the column names from the domain's vocabulary, the effect size
-        within its band, and the decoys' columns.
+        From 0 to 2**63 - 1. The same seed gives identical data; each seed draws the family from the
+        scenario's pool (``failures:``), the culprit column, the column order, the column names from
+        the domain's vocabulary, the effect size within its band, and the decoys' columns.
+    family : str, optional
+        Plant this family of the pool instead of the one the seed draws (interviewer side:
+        validation, counterfactual worlds for grading).
     n_offline, n_production : int, optional
         Rows in the offline data and the production log (500 to 5,000,000); the scenario's
         defaults (about 20,000 each) when omitted.
@@ -191,23 +236,32 @@ def build_variant(scenario, seed, *, n_offline=None, n_production=None) -> Varia
     Returns
     -------
     Variant
-        With ``truth`` attached; ``Variant.write`` never writes it.
+        With ``truth`` attached (``truth.family`` is the family planted); ``Variant.write`` never
+        writes it.
 
     Notes
     -----
-    The planted failure is one of the 16 families of ``FAMILIES`` (the scenario names it); the
-    decoys are red herrings (a harmless drift, a null-rate jump, a suspicious-looking legitimate
-    feature, a segment whose gap is within noise) placed so that a first look supports more than
-    one hypothesis. ``validate_variant`` measures that the failure is visible, that the family's
-    reference experiment resolves it and that no decoy does.
+    The planted failure is one family of the scenario's pool, drawn by the seed on its own stream;
+    the decoys are red herrings (a harmless drift, a null-rate jump, a suspicious-looking
+    legitimate feature, a segment whose gap is within noise) placed so that a first look supports
+    more than one hypothesis. ``validate_variant`` measures that the failure is visible, that the
+    family's reference experiment resolves it and that no decoy does.
     """
     sc = load_scenario(scenario)
     seed = check_seed(seed)
+    if family is None:
+        family = draw_family(sc, seed)
+    elif not isinstance(family, str) or family not in sc.pool:
+        known = registry.family_names(control=True)
+        if family not in known:
+            raise ScenarioError(f"unknown family {family!r}; allowed: {', '.join(known)}")
+        raise ScenarioError(f"family {family!r} is not in the pool of scenario {sc.name!r}; "
+                            f"choose one of: {', '.join(sc.pool)}")
     w = sc.spec["world"]
     n_off = _check_rows(n_offline, "n_offline", w.get("n_offline", 20_000))
     n_prod = _check_rows(n_production, "n_production", w.get("n_production", 20_000))
-    world, family, decoys = build_world(sc, seed, n_offline=n_off, n_production=n_prod)
-    return finish_variant(sc, seed, world, family, decoys)
+    world, planted, decoys = build_world(sc, seed, family=family, n_offline=n_off, n_production=n_prod)
+    return finish_variant(sc, seed, world, planted, decoys)
 
 
 def finish_variant(sc: Scenario, seed: int, world: World, family, decoys) -> Variant:
@@ -233,13 +287,18 @@ def finish_variant(sc: Scenario, seed: int, world: World, family, decoys) -> Var
     for col in world.columns.values():
         columns[col.name] = {"type": col.kind, "unit": col.unit, "description": col.description}
     columns = {name: columns[name] for name in order}
-    b = sc.spec["brief"]
+    b = dict(sc.spec["brief"])
+    # What stakeholders see: the scenario's neutral note, then the drawn family's symptom sentence.
+    symptom = family.symptoms[0].format(entity=sc.spec["entity"])
+    b["production_note"] = " ".join(x for x in (b.get("production_note", "").strip(), symptom) if x)
     brief = {"title": sc.title, "domain": sc.spec["domain"], "entity": sc.spec["entity"],
-             **{k: v for k, v in b.items()}, "label_lag_days": world.label_lag_days,
-             "offline_period": [str(off[world.timestamp_name].min().date()),
-                                str(off[world.timestamp_name].max().date())],
-             "production_period": [str(prod[world.timestamp_name].min().date()),
-                                   str(prod[world.timestamp_name].max().date())]}
+             **b, "label_lag_days": world.label_lag_days,
+             # the declared periods, not the data's first and last rows (which a family that drops
+             # rows would move)
+             "offline_period": [str(world.start.astype("datetime64[D]")),
+                                str((world.start + np.timedelta64(world.offline_days - 1, "D")).astype("datetime64[D]"))],
+             "production_period": [str((world.start + np.timedelta64(world.offline_days, "D")).astype("datetime64[D]")),
+                                   str((world.end_of_production - np.timedelta64(1, "s")).astype("datetime64[D]"))]}
     model_card = {"kind": world.model_spec["kind"], "params": world.model_spec["params"],
                   "features": used, "split": world.split_method, "test_size": world.test_size,
                   "metric": world.metric, "threshold": world.threshold,

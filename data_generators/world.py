@@ -8,6 +8,7 @@ space keeps a family's effect size the same whichever column the seed makes the 
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,6 +59,9 @@ class World:
         self.label_name = pick(w["label_names"])
         self.timestamp_name = pick(w.get("timestamp_names", ["event_time"]))
         self.rows_per_entity = float(w.get("rows_per_entity", 1))
+        # Names of planted columns come from their own stream, so they are the same whichever
+        # family of the pool is drawn (a column's name must not tell the draw).
+        self._names_seed = int(rng.integers(2**32))
         self.columns: dict[str, Column] = {}
         for c in w["columns"]:
             key = c.get("key", c["names"][0])
@@ -221,7 +225,9 @@ class World:
         taken = {c.name for c in self.columns.values()} | {self.id_name, self.label_name, self.timestamp_name}
         free = [n for n in names if n not in taken] or [f"{names[0]}_{len(self.columns)}"]
         spec = {"transform": transform} if kind == "numeric" else {"levels": levels}
-        col = Column(key=key, name=free[int(self.rng.integers(len(free)))], kind=kind, spec=spec,
+        stream = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "little")
+        pick = np.random.default_rng([self._names_seed, stream]).integers(len(free))
+        col = Column(key=key, name=free[int(pick)], kind=kind, spec=spec,
                      effect=0.0, description=description, unit=unit, planted=True)
         self.columns[key] = col
         return col

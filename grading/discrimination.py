@@ -1,9 +1,11 @@
 """Score an experiment by the rival hypotheses it can rule out.
 
 A variant's hypothesis set H holds the true cause, one rival per planted decoy (what a candidate
-who believed the decoy would suspect) and a few generic rivals every scenario shares. For an
-experiment e and a hypothesis h, ``outcome(e, h)`` is what e would show if h were the cause
-("gap_closes", "segment_worse:<column>", ...), from the declared table below. e discriminates a
+who believed the decoy would suspect: the decoy kind's ``rival``) and the other families of the
+scenario's pool (what this world could have planted instead). For an experiment e and a hypothesis
+h, ``outcome(e, h)`` is what e would show if h were the cause ("gap_closes",
+"segment_worse:<column>", ...), from the outcomes each family declares in its module (see
+``data_generators.registry``); an experiment a family does not list shows its negative outcome. e discriminates a
 rival r when ``outcome(e, r) != outcome(e, true)``; the discrimination score is the share of rivals
 it separates from the true cause. A red-flag experiment ("tune the hyperparameters") shows the
 same thing whatever the cause and scores 0.
@@ -21,50 +23,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-RED_FLAGS = ("tune_hyperparameters", "more_data", "bigger_model", "retrain_as_is")
+# The experiment catalogue belongs to the candidate toolkit; the families' outcomes to the registry.
+from data_generators import registry  # noqa: E402
+from livescreen.toolkit.experiments import CATALOGUE, OUTCOMES, RED_FLAGS  # noqa: E402,F401
 
-# What a candidate chasing a decoy would suspect.
-DECOY_HYPOTHESIS = {
-    "harmless_drift": "covariate_shift",
-    "null_jump": "schema_change",
-    "suspicious_legit": "target_leakage",
-    "noise_segment": "slice_failure",
-}
-# Rivals every scenario shares (families whose evidence a first look can suggest anywhere).
+# Experiments whose parameters name columns: the family's positive outcome needs its culprit named.
+COLUMN_TARGETED = {"drop_columns_retrain"}
+
+
+def decoy_hypothesis() -> dict[str, str]:
+    """What a candidate chasing each decoy kind would suspect (the decoys' ``rival``)."""
+    return {kind: cls.rival for kind, cls in registry.decoys().items() if cls.rival}
+
+
+# Rivals every scenario shares when the scenario's pool is not known (a scenario file elsewhere).
 GENERIC_RIVALS = ("concept_drift", "label_delay", "temporal_leakage", "prior_shift")
 
-# Families whose cause acts through named columns: dropping those columns closes the gap. (Not
-# group leakage: its culprit is the entity id, and the model memorises entities through the other
-# features, so dropping the id leaves the gap; measured on hospital_readmission.)
-COLUMN_FAMILIES = {"target_leakage", "temporal_leakage", "preprocessing_leakage",
-                   "covariate_shift", "schema_change", "train_serve_skew", "concept_drift"}
-# Families whose culprit's distribution moves between offline and production (a domain classifier
-# finds it): a shift or a unit change, and also a time proxy (its values grow with time) and a
-# target encoding computed with every offline label (production's is not). Train/serve skew moves
-# values row by row, not the distribution.
-SHIFT_FAMILIES = {"covariate_shift", "schema_change", "temporal_leakage", "preprocessing_leakage"}
-# Families whose culprit's profile changes sharply before and after a date.
-CHANGE_FAMILIES = {"covariate_shift", "schema_change"}
-# Untargeted experiments: the families under which each shows its "positive" outcome.
-UNTARGETED = {
-    # copies of a row are recorded close in time, so holding out the latest rows separates them too
-    "out_of_time_split": ({"temporal_leakage", "duplicate_leakage"}, "gap_closes", "gap_stays"),
-    "dedup_then_split": ({"duplicate_leakage"}, "gap_closes", "gap_stays"),
-    "matured_labels_only": ({"label_delay"}, "gap_closes", "gap_stays"),
-    # unmatured outcomes recorded as negatives look like a fall of the positive rate
-    "reweight_for_prior": ({"prior_shift", "label_delay"}, "gap_closes", "gap_stays"),
-    # a model that leaned on a leak, or met inputs or labels it was not trained on, is no longer
-    # calibrated in production: the reliability check fails under most failures, not only these two
-    "recalibrate": ({"calibration_mismatch", "prior_shift", "target_leakage", "temporal_leakage",
-                     "group_leakage", "preprocessing_leakage", "duplicate_leakage", "covariate_shift",
-                     "concept_drift", "schema_change", "train_serve_skew", "label_delay"},
-                    "miscalibrated", "calibrated"),
-    "threshold_by_cost": ({"imbalance_wrong_metric", "calibration_mismatch"}, "threshold_change_helps", "no_gain"),
-    # a refit on recent labelled rows is scored on new entities, where the memorising model fails
-    "retrain_on_recent": ({"concept_drift", "covariate_shift", "group_leakage"}, "recovers", "no_recovery"),
-    "label_permutation_test": ({"preprocessing_leakage"}, "signal_spurious", "signal_real"),
-    "randomized_holdout": ({"selection_bias"}, "differs", "same"),
-}
+
 # Cells of the table where the measured outcome does not follow from the family alone; the test of
 # the table skips them and says why. (family or "*", experiment type) -> reason.
 KNOWN_DISAGREEMENTS = {
@@ -117,13 +92,14 @@ def hypothesis_set(truth: dict, *, id_column: str | None = None) -> tuple[Hypoth
     world = tuple((d["kind"], d["columns"][0]) for d in truth.get("decoys", []) if d.get("columns"))
     true = Hypothesis(truth["family"], tuple(truth.get("culprits") or ()), seg, "truth", world)
     rivals: list[Hypothesis] = []
+    rival_of = decoy_hypothesis()
     for d in truth.get("decoys", []):
-        fam = DECOY_HYPOTHESIS.get(d["kind"])
+        fam = rival_of.get(d["kind"])
         if fam is None:
             continue
         dseg = tuple((d.get("segment") or {}).items())
         rivals.append(Hypothesis(fam, tuple(d.get("columns") or ()), dseg, f"decoy:{d['kind']}", world))
-    for fam in GENERIC_RIVALS:
+    for fam in pool_rivals(truth):
         if fam != true.family:
             rivals.append(Hypothesis(fam, world=world))
     uniq, seen = [], {true}
@@ -134,43 +110,56 @@ def hypothesis_set(truth: dict, *, id_column: str | None = None) -> tuple[Hypoth
     return true, uniq
 
 
+def pool_rivals(truth: dict) -> tuple[str, ...]:
+    """The other families of the scenario's pool (what else this world could have planted), or
+    the generic rivals when the scenario is not a shipped one; the control is not a rival."""
+    try:
+        from data_generators import load_scenario
+        pool = load_scenario(truth["scenario"]).pool
+    except Exception:  # a scenario file the grading side cannot see
+        return GENERIC_RIVALS
+    return tuple(f for f in pool if registry.kind_of(f) != "control")
+
+
+def declared(h: Hypothesis, etype: str) -> str | None:
+    """The family's declared outcome of ``etype`` when it is the cause, or None (the negative)."""
+    cls = registry.families().get(h.family)
+    o = cls.outcomes.get(etype) if cls else None
+    if o is None:
+        return None
+    if "{culprit}" in o and not h.columns or "{segment}" in o and not h.segment:
+        return None
+    return o.format(culprit=h.columns[0] if h.columns else "", segment=h.segment_column or "")
+
+
 def outcome(experiment: dict, h: Hypothesis) -> str:
     """What ``experiment`` would show if ``h`` were the cause (the declared table)."""
     etype = experiment.get("type")
     if etype in RED_FLAGS or etype is None:
         return "no_information"
     cols = set(_as_list(experiment.get("columns")) + _as_list(experiment.get("column")))
-    if etype == "drop_columns_retrain":
-        hit = h.family in COLUMN_FAMILIES and cols & set(h.columns)
-        return "gap_closes" if hit else "gap_stays"
-    if etype == "group_split":
-        # grouping by the entity removes entity memorisation and copies of the same row
-        return "gap_closes" if h.family in {"group_leakage", "duplicate_leakage"} else "gap_stays"
+    negative = OUTCOMES.get(etype, ("", "unknown"))[1]
+    mine = declared(h, etype)
+    if etype in COLUMN_TARGETED:
+        return mine if mine and cols & set(h.columns) else negative
     if etype == "segment_metrics":
-        if h.family in {"slice_failure", "simpson_mix"} and h.segment_column in cols | {None} and h.segment:
-            return f"segment_worse:{h.segment_column}"
-        return "no_segment_worse"
+        if mine and h.segment_column in cols | {None}:
+            return mine
+        return negative
     drift, nulls = h.decoy_column("harmless_drift"), h.decoy_column("null_jump")
     if etype == "domain_classifier":
-        if h.family in SHIFT_FAMILIES and h.columns:
-            return f"shift_found:{h.columns[0]}"
         # the harmless drift is a real shift: the classifier finds it whatever the cause
-        return f"shift_found:{drift}" if drift else "no_shift"
+        return mine or (f"shift_found:{drift}" if drift else negative)
     if etype == "compare_profiles_before_after":
+        if cols:  # the comparison is restricted to the card's columns
+            if mine and mine.split(":", 1)[1] in cols:
+                return mine
+            return next((f"changed:{c}" for c in (nulls, drift) if c and c in cols), negative)
         # a null-rate jump is the largest change of profile there is; then the cause's own change
         if nulls:
             return f"changed:{nulls}"
-        if h.family in CHANGE_FAMILIES and h.columns:
-            return f"changed:{h.columns[0]}"
-        if h.family == "slice_failure" and h.segment:  # the failing segment's share grows
-            return f"changed:{h.segment_column}"
-        return f"changed:{drift}" if drift else "no_change"
-    if etype == "served_vs_recomputed":
-        return f"differs:{h.columns[0]}" if h.family == "train_serve_skew" and h.columns else "same"
-    if etype in UNTARGETED:
-        fams, yes, no = UNTARGETED[etype]
-        return yes if h.family in fams else no
-    return "unknown"
+        return mine or (f"changed:{drift}" if drift else negative)
+    return mine or negative
 
 
 def discrimination(experiment: dict | str | None, truth: dict) -> Discrimination:
@@ -200,12 +189,6 @@ def _as_list(v) -> list:
     if v is None:
         return []
     return list(v) if isinstance(v, (list, tuple, set)) else [v]
-
-
-CATALOGUE = ("drop_columns_retrain", "out_of_time_split", "group_split", "dedup_then_split",
-             "segment_metrics", "domain_classifier", "compare_profiles_before_after",
-             "served_vs_recomputed", "recalibrate", "matured_labels_only", "reweight_for_prior",
-             "randomized_holdout", "label_permutation_test", "threshold_by_cost", "retrain_on_recent")
 
 
 def candidate_experiments(truth: dict) -> list[dict]:

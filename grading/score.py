@@ -20,17 +20,14 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from data_generators import registry
+
 from .discrimination import RED_FLAGS, Hypothesis, best_share, discrimination, outcome
 
-FAMILY_GROUPS = (
-    {"target_leakage", "temporal_leakage", "group_leakage", "preprocessing_leakage", "duplicate_leakage"},
-    {"covariate_shift", "prior_shift", "concept_drift"},
-    {"schema_change", "train_serve_skew", "label_delay"},
-    {"imbalance_wrong_metric", "calibration_mismatch"},
-    {"slice_failure", "simpson_mix", "selection_bias"},
-)
 # The control's answer: nothing planted (``data_generators.NO_FAILURE``).
-NO_FAILURE = "no_failure"
+NO_FAILURE = registry.NO_FAILURE
+# A red-flag experiment ("tune the hyperparameters", ...) earns at most this share of the total.
+RED_FLAG_CAP = 0.10
 DEFAULT_POINTS = {"family": 2, "culprit": 2, "discrimination": 3, "expectations": 1, "decision": 1, "cost": 1}
 
 _POSITIVE = {
@@ -208,7 +205,7 @@ def score_card(card: dict | None, truth: dict, *, brief: dict | None = None,
     # family
     if fam == tfam:
         f, ev = 1.0, f"names {fam}"
-    elif fam and any(fam in g and tfam in g for g in FAMILY_GROUPS):
+    elif fam and registry.kind_of(fam) == registry.kind_of(tfam) not in (None, "control"):
         f, ev = 0.5, f"names {fam}, a sibling of the planted family"
     else:
         f, ev = 0.0, f"names {fam or 'no family'}"
@@ -300,4 +297,9 @@ def score_card(card: dict | None, truth: dict, *, brief: dict | None = None,
     else:
         cf2, ev = 0.0, "no business cost"
     res.items.append(ItemScore("cost", round(cf2 * pts["cost"], 4), float(pts["cost"]), ev))
+    if "red_flag_experiment" in res.flags and res.total > RED_FLAG_CAP * res.max:
+        # a random intervention is not a first experiment, however well the rest is phrased
+        factor = RED_FLAG_CAP * res.max / res.total
+        res.items = [ItemScore(i.id, round(i.points * factor, 4), i.max,
+                               i.evidence + f" (x{factor:.2f}: capped, red-flag experiment)") for i in res.items]
     return res

@@ -23,9 +23,10 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def write_candidate_folder(scenario: str, *, seed: int, out: str | Path, truth: str | Path | None = None,
-                           n_offline: int | None = None, n_production: int | None = None):
+                           family: str | None = None, n_offline: int | None = None, n_production: int | None = None):
     """Build a variant, write the candidate folder to ``out`` with the team's report and, if asked,
-    the truth to ``truth`` (never inside ``out``). Returns the variant.
+    the truth to ``truth`` (never inside ``out``). ``family`` forces one family of the scenario's
+    pool (default: the seed draws it). Returns the variant.
 
     Raises
     ------
@@ -41,7 +42,7 @@ def write_candidate_folder(scenario: str, *, seed: int, out: str | Path, truth: 
     if truth is not None and _inside(Path(truth), out):
         raise FolderError(f"--truth {truth} is inside the candidate folder {out}: put it outside, "
                           "the candidate must never receive it")
-    variant = build_variant(scenario, seed, n_offline=n_offline, n_production=n_production)
+    variant = build_variant(scenario, seed, family=family, n_offline=n_offline, n_production=n_production)
     variant.write(out)
     case = Case.from_frames(offline=variant.offline, production=variant.production,
                             recomputed=variant.recomputed, metadata=variant.metadata(), folder=out)

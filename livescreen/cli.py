@@ -61,20 +61,29 @@ def _rows(text: str | None) -> int | None:
 
 # --------------------------------------------------------------------------- commands
 def cmd_scenarios(args) -> int:
-    from data_generators import list_scenarios, load_scenario
+    from data_generators import list_scenarios, load_scenario, registry
     for name in list_scenarios():
         if args.long:
             sc = load_scenario(name)
             print(f"{name:28s} {sc.spec['domain']:12s} {sc.title}")
+            print(f"{'':28s} pool: {', '.join(sc.pool)}")
         else:
             print(name)
+    if args.long:
+        print("\nfamilies (kind: help; expert first experiments):")
+        for name, cls in registry.families().items():
+            print(f"  {name:24s} {cls.kind:10s} {cls.help}; {', '.join(e for e, _ in cls.expert)}")
+        print("decoys:")
+        for kind, cls in registry.decoys().items():
+            print(f"  {kind:24s} {cls.help} (suggests {cls.rival})")
     return 0
 
 
 def cmd_generate(args) -> int:
     from livescreen.candidate import write_candidate_folder
     v = write_candidate_folder(args.scenario, seed=parse_seed(args.seed), out=args.out, truth=args.truth,
-                 n_offline=_rows(args.n_offline), n_production=_rows(args.n_production))
+                               family=args.family, n_offline=_rows(args.n_offline),
+                               n_production=_rows(args.n_production))
     print(f"wrote {args.out}: offline {len(v.offline):,} rows, production {len(v.production):,} rows, "
           f"{len(v.schema['features'])} features")
     if args.truth:
@@ -82,34 +91,45 @@ def cmd_generate(args) -> int:
     return 0
 
 
-def validate_many(scenario: str, seeds: list[int], *, n_offline=None, n_production=None):
-    """Build and validate one variant per seed; yields reports in seed order."""
+def validate_many(scenario: str, seeds: list[int], *, family=None, n_offline=None, n_production=None):
+    """Build and validate one variant per seed (``family`` forced, or drawn as for a candidate)."""
     from data_generators import build_variant, validate_variant
     for seed in seeds:
-        yield validate_variant(build_variant(scenario, seed, n_offline=n_offline, n_production=n_production))
+        yield validate_variant(build_variant(scenario, seed, family=family, n_offline=n_offline,
+                                             n_production=n_production))
 
 
 def cmd_validate(args) -> int:
     from data_generators import load_scenario
     seeds = parse_seeds(args.seeds)
-    load_scenario(args.scenario)  # fail fast on an unknown name
+    sc = load_scenario(args.scenario)  # fail fast on an unknown name
+    if args.family is not None and args.family not in sc.pool:
+        from data_generators import registry
+        registry.get_family(args.family)  # an unknown name says so
+        raise UsageError(f"family {args.family!r} is not in {sc.name}'s pool; choose one of: {', '.join(sc.pool)}")
     reports = []
     if not args.json:
-        print(f"{'seed':>6}  {'status':6}  {'effect':>7}  {'target':>7}  failed checks")
-    for rep in validate_many(args.scenario, seeds, n_offline=_rows(args.n_offline),
+        print(f"{'seed':>6}  {'family':24s}  {'status':6}  {'effect':>7}  {'target':>7}  {'diff.':>5}  failed checks")
+    for rep in validate_many(args.scenario, seeds, family=args.family, n_offline=_rows(args.n_offline),
                              n_production=_rows(args.n_production)):
         reports.append(rep)
         if not args.json:
             bad = ", ".join(f"{c.name}={c.value} ({c.threshold})" for c in rep.failed) or "-"
-            print(f"{rep.seed:>6}  {'pass' if rep.passed else 'FAIL':6}  {rep.effect:>7.4f}  {rep.target:>7.4f}  {bad}",
-                  flush=True)
+            print(f"{rep.seed:>6}  {rep.family:24s}  {'pass' if rep.passed else 'FAIL':6}  {rep.effect:>7.4f}  "
+                  f"{rep.target:>7.4f}  {rep.difficulty:>5.2f}  {bad}", flush=True)
     n_ok = sum(r.passed for r in reports)
     if args.json:
         print(json.dumps([r.to_dict() for r in reports], indent=2))
     else:
-        eff = [r.effect for r in reports]
-        print(f"{args.scenario}: {n_ok}/{len(reports)} variants pass; effect min {min(eff):.4f}, "
-              f"mean {sum(eff) / len(eff):.4f}, max {max(eff):.4f}")
+        # one row per family: drawn as candidates would get them, or the one forced
+        for fam in dict.fromkeys(r.family for r in reports):
+            mine = [r for r in reports if r.family == fam]
+            eff = [r.effect for r in mine]
+            dif = [r.difficulty for r in mine]
+            print(f"{args.scenario} {fam}: {sum(r.passed for r in mine)}/{len(mine)} pass; effect min "
+                  f"{min(eff):.4f}, mean {sum(eff) / len(eff):.4f}, max {max(eff):.4f}; difficulty "
+                  f"{min(dif):.2f}-{max(dif):.2f}")
+        print(f"{args.scenario}: {n_ok}/{len(reports)} variants pass")
     return 0 if n_ok == len(reports) else 1
 
 
@@ -205,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", required=True, help="the variant's seed (keep it secret from the candidate)")
     g.add_argument("--out", required=True, help="the candidate folder to write (replaced whole)")
     g.add_argument("--truth", help="where to write the truth JSON (grading side; never inside --out)")
+    g.add_argument("--family", help="plant this family of the scenario's pool (default: the seed draws it)")
     g.add_argument("--n-offline", help="offline rows (default: the scenario's)")
     g.add_argument("--n-production", help="production rows (default: the scenario's)")
     g.set_defaults(func=cmd_generate)
@@ -212,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check that variants plant a findable, not obvious failure")
     v.add_argument("scenario")
     v.add_argument("--seeds", default="0-49", help="seeds to check, e.g. 0-49 (default) or 0-9,20")
+    v.add_argument("--family", help="plant this family of the pool (default: each seed draws, as for a candidate)")
     v.add_argument("--n-offline")
     v.add_argument("--n-production")
     v.add_argument("--json", action="store_true", help="print the reports as JSON")

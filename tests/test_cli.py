@@ -29,12 +29,12 @@ def test_generate_writes_candidate_and_truth_apart(tmp_path):
     """Does `generate` write the candidate folder and, separately, the truth?"""
     out, truth = tmp_path / "cand", tmp_path / "secret" / "truth.json"
     r = run("generate", "saas_churn", "--seed", "4", "--out", str(out), "--truth", str(truth),
-            "--n-offline", "1000", "--n-production", "1000")
+            "--family", "target_leakage", "--n-offline", "1000", "--n-production", "1000")
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in out.iterdir()) == ["offline.csv", "production.csv", "recomputed.csv", "schema.json",
                                                     "team_report.json"]
     t = json.loads(truth.read_text())
-    assert t["seed"] == 4 and t["family"] and t["culprits"]
+    assert t["seed"] == 4 and t["family"] == "target_leakage" and t["culprits"]
     assert "truth" not in r.stdout.split(str(truth))[0].lower() or "grading side" in r.stdout
 
 
@@ -70,10 +70,25 @@ def test_malformed_scenario_file_exit_2(tmp_path):
 
 
 def test_validate_prints_a_table_and_exit_code(capsys):
-    """Does `validate` print one row per seed and a summary, exiting 0 when all pass?"""
+    """Does `validate` print one row per seed, one row per family drawn and a summary, exiting 0
+    when all pass?"""
+    import data_generators as dg
     assert main(["validate", "saas_churn", "--seeds", "0-1"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    drawn = {dg.draw_family("saas_churn", s) for s in (0, 1)}
+    assert lines[-1] == "saas_churn: 2/2 variants pass" and len(lines) == 1 + 2 + len(drawn) + 1
+    assert {ln.split()[1].rstrip(":") for ln in lines[3:-1]} == drawn
+
+
+def test_validate_with_a_family_forces_it_and_refuses_one_outside_the_pool(capsys):
+    """Does `validate --family F` plant F on every seed, and is a family outside the pool refused in one line?"""
+    assert main(["validate", "saas_churn", "--seeds", "0-1", "--family", "target_leakage",
+                 "--n-offline", "4000", "--n-production", "4000"]) in (0, 1)
     out = capsys.readouterr().out
-    assert "saas_churn: 2/2 variants pass" in out and len(out.strip().splitlines()) == 4
+    assert all(ln.split()[1] == "target_leakage" for ln in out.splitlines()[1:3])
+    r = run("validate", "saas_churn", "--family", "group_leakage", "--seeds", "0")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "not in saas_churn's pool; choose one of: target_leakage" in r.stderr
 
 
 def test_validate_exits_1_on_a_failing_variant(tmp_path, capsys):
@@ -82,9 +97,9 @@ def test_validate_exits_1_on_a_failing_variant(tmp_path, capsys):
     import data_generators as dg
     spec = copy.deepcopy(dg.load_scenario("saas_churn").spec)
     spec["name"] = "weak"
-    spec["failure"]["params"]["strength"] = 0.0
+    spec["failures"][0]["params"]["strength"] = 0.0
     (tmp_path / "weak.yaml").write_text(yaml.safe_dump(spec))
-    assert main(["validate", str(tmp_path / "weak.yaml"), "--seeds", "0", "--n-offline", "3000",
+    assert main(["validate", str(tmp_path / "weak.yaml"), "--seeds", "0", "--family", "target_leakage", "--n-offline", "3000",
                  "--n-production", "3000"]) == 1
     assert "FAIL" in capsys.readouterr().out
 

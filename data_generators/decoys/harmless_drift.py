@@ -11,10 +11,14 @@ import numpy as np
 
 from ..evaluation import psi
 from ..families.base import Decoy
+from ..registry import register_decoy
 
 
+@register_decoy
 class HarmlessDrift(Decoy):
     kind = "harmless_drift"
+    help = "a feature whose inputs drift in production"
+    rival = "covariate_shift"  # what a candidate chasing it would suspect
     fix = "drop"
     min_psi = 0.15
 
@@ -30,6 +34,10 @@ class HarmlessDrift(Decoy):
         z = world.z["production"]
         after = z["__t"] >= np.quantile(z["__t"], self.onset_frac)
         z[self.keys[0]] = z[self.keys[0]] + self.shift * after
+
+    def loudness(self, value: float) -> float:
+        """How loud the decoy is against its visibility bar (1 = just visible)."""
+        return value / self.min_psi
 
     def visible(self, variant):
         col = self.names[0]

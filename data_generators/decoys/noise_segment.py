@@ -12,10 +12,14 @@ import numpy as np
 from ..evaluation import auc
 from livescreen.toolkit.metrics import auc_se  # one Hanley-McNeil standard error, the toolkit's
 from ..families.base import Decoy
+from ..registry import register_decoy
 
 
+@register_decoy
 class NoiseSegment(Decoy):
     kind = "noise_segment"
+    help = "a segment that looks worse, within noise"
+    rival = "slice_failure"  # what a candidate chasing it would suspect
     fix = "exclude"
 
     def choose(self, world, *, taken):

@@ -11,10 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..families.base import Decoy
+from ..registry import register_decoy
 
 
+@register_decoy
 class NullJump(Decoy):
     kind = "null_jump"
+    help = "a feature whose null rate jumps in production"
+    rival = "schema_change"  # what a candidate chasing it would suspect
     fix = "drop"
     min_jump = 0.10
 
@@ -42,6 +46,10 @@ class NullJump(Decoy):
             frame[name] = values
             if part == "production":
                 world.recomputed[name] = values
+
+    def loudness(self, value: float) -> float:
+        """How loud the decoy is against its visibility bar (1 = just visible)."""
+        return value / self.min_jump
 
     def visible(self, variant):
         col = self.names[0]

@@ -10,10 +10,14 @@ from __future__ import annotations
 from sklearn.inspection import permutation_importance
 
 from ..families.base import Decoy
+from ..registry import register_decoy
 
 
+@register_decoy
 class SuspiciousLegit(Decoy):
     kind = "suspicious_legit"
+    help = "a dominant feature with a suspicious name"
+    rival = "target_leakage"  # what a candidate chasing it would suspect
     fix = "drop"
     top_k = 3
 
@@ -24,6 +28,10 @@ class SuspiciousLegit(Decoy):
         keys = [k for k in world.numeric_keys(exclude=taken)]
         keys.sort(key=lambda k: -abs(world.columns[k].effect))
         self.keys = [keys[0]]
+
+    def loudness(self, value: float) -> float:
+        """How loud the decoy is against its visibility bar (1 = just visible)."""
+        return self.top_k / max(value, 1)
 
     def visible(self, variant):
         col = self.names[0]

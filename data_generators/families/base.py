@@ -38,6 +38,15 @@ class Family:
     """
 
     name: ClassVar[str] = ""
+    # What the registry needs (see data_generators.registry): group, card help, symptom sentences
+    # (candidate-visible, never naming the cause), expert first experiments and their outcomes.
+    kind: ClassVar[str] = ""
+    help: ClassVar[str] = ""
+    symptoms: ClassVar[tuple[str, ...]] = ()
+    expert: ClassVar[tuple[tuple[str, str], ...]] = ()
+    outcomes: ClassVar[dict[str, str]] = {}
+    adds_columns: ClassVar[tuple[str, ...]] = ()
+    placeholder_moves: ClassVar[bool] = False  # its placeholder column drifts (not control-safe)
     effect: ClassVar[float] = 0.1
     symptom_label: ClassVar[str] = ""
     min_symptom: ClassVar[float] = 0.05
@@ -76,6 +85,10 @@ class Family:
                         f"unknown column {bad[0]!r} in {key}; known column keys: {', '.join(sorted(known))}")
 
     # -- builder hooks ------------------------------------------------------------------
+    def prepare(self, world: "World") -> None:
+        """Before anything is sampled (e.g. sample more rows when the family will drop some, so
+        the candidate's row counts do not depend on the draw)."""
+
     def choose(self, world: "World") -> None:
         """Pick this seed's culprit(s), segment or onset."""
 
@@ -87,6 +100,13 @@ class Family:
 
     def observed(self, world: "World") -> None:
         """Change what is recorded, served or how the team evaluates (after frames exist)."""
+
+    def placeholder(self, world: "World") -> None:
+        """Another family of the pool was drawn: add this family's ``adds_columns`` without signal,
+        so the column list looks the same whatever the draw."""
+
+    def placeholder_observed(self, world: "World") -> None:
+        """Fill the placeholder columns (after frames exist), harmlessly."""
 
     def culprits(self, world: "World") -> list[str]:
         return [world.name_of(k) for k in self.culprit_keys]
@@ -126,6 +146,8 @@ class Decoy:
     """
 
     kind: ClassVar[str] = ""
+    help: ClassVar[str] = ""
+    rival: ClassVar[str] = ""  # the family a candidate chasing this decoy would suspect
     fix: ClassVar[str] = "drop"
 
     def __init__(self, *, params: dict, rng: np.random.Generator):
@@ -133,6 +155,11 @@ class Decoy:
         self.rng = rng
         self.keys: list[str] = []
         self.segment: dict | None = None
+
+    def loudness(self, value: float) -> float | None:
+        """How loud the decoy is against its visibility bar (1 = just visible); None when its
+        visibility is not a loudness (a segment within noise)."""
+        return None
 
     def choose(self, world: "World", *, taken: set[str]) -> None:
         """Pick this decoy's columns among those not ``taken`` (culprits and other decoys)."""

@@ -28,11 +28,33 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from ..registry import register_family
 from .base import Family
 
 
+@register_family
 class CalibrationMismatch(Family):
     name = "calibration_mismatch"
+    kind = "evaluation"
+    help = "scores not calibrated to the live rate"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "scores sit far above the observed rate in every score range, and recalibrating brings them back in line",
+        "scores match the observed rate, or are off only mildly",
+    )
+    decision = (
+        "If true, recalibrate or prior-correct and re-set the threshold; if false, check drift."
+    )
+    symptoms = (
+        "Far more cases are flagged than turn out positive: the scores run well above the outcomes.",
+    )
+    expert = (
+        ("recalibrate",
+         "a reliability diagram shows scores far above outcomes in every range: calibrated to another base rate, not to a changed world"),
+        ("threshold_by_cost",
+         "on over-confident scores a threshold set by cost flags fewer and costs less"),
+    )
+    outcomes = {"recalibrate": "miscalibrated:severely", "threshold_by_cost": "threshold_change_helps"}
     effect = 0.455
     strength = 0.5  # positive share of the team's (undersampled) training data
     symptom_label = "mean production score - production positive rate"

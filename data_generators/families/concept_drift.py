@@ -27,11 +27,37 @@ from __future__ import annotations
 import numpy as np
 
 from ..evaluation import auc, evaluate
+from ..registry import register_family
 from .base import Family
 
 
+@register_family
 class ConceptDrift(Family):
     name = "concept_drift"
+    kind = "shift"
+    help = "P(y|x) changed"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "a model retrained on data after {onset} recovers the offline level",
+        "retraining on recent data does not recover",
+    )
+    decision = (
+        "If true, retrain on recent data and monitor; if false, check the data pipeline."
+    )
+    symptoms = (
+        "For the last few weeks the model ranks {entity}s less well than it did at first.",
+    )
+    expert = (
+        ("retrain_on_recent",
+         "if how outcomes depend on the inputs changed, a model refitted on recent labelled weeks recovers"),
+        ("drop_columns_retrain",
+         "dropping the input whose effect reversed removes the damage"),
+    )
+    outcomes = {
+        "drop_columns_retrain": "gap_closes",
+        "retrain_on_recent": "recovers",
+        "recalibrate": "miscalibrated:mildly",
+    }
     effect = 0.192
     strength = 1.0  # the culprit's new effect is -strength x its old one
     jitter = 0.02  # post-onset AUC is steep in the flip size; a narrower band keeps seeds within +/-15%

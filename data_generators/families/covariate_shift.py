@@ -31,6 +31,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from ..evaluation import evaluate
+from ..registry import register_family
 from .base import Family
 
 
@@ -71,8 +72,37 @@ def weighted_auc(y, score, weight) -> float:
     return float(roc_auc_score(y[ok].astype(int), s[ok], sample_weight=w[ok]))
 
 
+@register_family
 class CovariateShift(Family):
     name = "covariate_shift"
+    kind = "shift"
+    help = "inputs shifted, P(y|x) unchanged"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "a domain classifier separates offline from production, driven by {cols}",
+        "the domain classifier is near AUC 0.5 or points elsewhere",
+    )
+    decision = (
+        "If true, reweight or retrain on production-like data for {cols}; if false, check for label issues."
+    )
+    symptoms = (
+        "Since launch the model ranks {entity}s less well than the offline report promised.",
+    )
+    expert = (
+        ("domain_classifier",
+         "a classifier telling offline rows from production rows names the inputs that moved"),
+        ("compare_profiles_before_after",
+         "the moved input's profile differs between the offline period and production"),
+        ("retrain_on_recent",
+         "a model refitted on production-like rows recovers when only the inputs moved"),
+    )
+    outcomes = {
+        "drop_columns_retrain": "gap_closes",
+        "domain_classifier": "shift_found:{culprit}",
+        "compare_profiles_before_after": "changed:{culprit}",
+        "retrain_on_recent": "recovers",
+        "recalibrate": "miscalibrated:mildly",
+    }
     effect = 0.227
     strength = 1.5  # shift of the culprit's production inputs, in offline standard deviations
     symptom_label = "offline AUC - online AUC"

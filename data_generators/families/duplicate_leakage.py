@@ -26,11 +26,38 @@ from __future__ import annotations
 import numpy as np
 
 from ..evaluation import evaluate
+from ..registry import register_family
 from .base import Family
 
 
+@register_family
 class DuplicateLeakage(Family):
     name = "duplicate_leakage"
+    kind = "leakage"
+    help = "duplicated or oversampled rows before the split"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "after removing duplicates before the split, offline AUC drops to the online level",
+        "deduplicating changes offline AUC by little",
+    )
+    decision = (
+        "If true, deduplicate and split before resampling; if false, check the features."
+    )
+    symptoms = (
+        "Since launch the model ranks {entity}s far less well than the offline report promised.",
+    )
+    expert = (
+        ("dedup_then_split",
+         "if copies of test rows sit in the training set, removing them first brings offline AUC down to the online level"),
+        ("group_split",
+         "splitting by entity keeps copies of one row on the same side"),
+    )
+    outcomes = {
+        "dedup_then_split": "gap_closes",
+        "out_of_time_split": "gap_closes",
+        "group_split": "gap_closes",
+        "recalibrate": "miscalibrated:mildly",
+    }
     effect = 0.22
     strength = 1.0
     jitter = 0.0  # the knob is a whole number of copies

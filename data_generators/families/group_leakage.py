@@ -29,11 +29,37 @@ import numpy as np
 
 from ..errors import ScenarioError
 from ..evaluation import evaluate
+from ..registry import register_family
 from .base import Family
 
 
+@register_family
 class GroupLeakage(Family):
     name = "group_leakage"
+    kind = "leakage"
+    help = "the same entity in train and test"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "grouping the split by {cols} brings offline AUC down to the online level",
+        "the grouped split scores like the random split",
+    )
+    decision = (
+        "If true, split by entity and re-estimate before any launch decision; if false, check drift."
+    )
+    symptoms = (
+        "Since launch the model ranks {entity}s far less well than the offline report promised.",
+    )
+    expert = (
+        ("group_split",
+         "holding out whole entities shows what the model does on entities it has never seen, as production does"),
+        ("retrain_on_recent",
+         "a refit scored on later, unseen entities fails where memorisation helped"),
+    )
+    outcomes = {
+        "group_split": "gap_closes",
+        "retrain_on_recent": "recovers",
+        "recalibrate": "miscalibrated:mildly",
+    }
     effect = 0.30
     strength = 4.0
     symptom_label = "offline AUC (random row split) - online AUC"

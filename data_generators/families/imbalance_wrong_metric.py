@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..registry import register_family
 from .base import Family
 
 
@@ -48,8 +49,27 @@ def cost_curve(y, score, c_fp: float, c_fn: float) -> tuple[np.ndarray, np.ndarr
     return thr, c_fp * fp + c_fn * (y.sum() - tp)
 
 
+@register_family
 class ImbalanceWrongMetric(Family):
     name = "imbalance_wrong_metric"
+    kind = "evaluation"
+    help = "rare positives judged by the wrong metric or threshold"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "a cost-based threshold catches many more positives at lower total cost",
+        "moving the threshold does not lower the cost",
+    )
+    decision = (
+        "If true, set the threshold by cost and report recall/PR-AUC; if false, retrain with more signal."
+    )
+    symptoms = (
+        "Almost no positive {entity} is flagged, although the offline report looks excellent.",
+    )
+    expert = (
+        ("threshold_by_cost",
+         "with rare positives, a threshold chosen by the brief's costs catches far more of them at a lower total cost"),
+    )
+    outcomes = {"threshold_by_cost": "threshold_change_helps"}
     effect = 0.94
     strength = 1.0  # no knob: the failure is the metric and threshold, not the data
     jitter = 0.0

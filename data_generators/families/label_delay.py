@@ -29,11 +29,37 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..registry import register_family
 from .base import Family
 
 
+@register_family
 class LabelDelay(Family):
     name = "label_delay"
+    kind = "evaluation"
+    help = "labels not yet mature when measured"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "on matured rows only, precision and AUC are back at the offline level",
+        "matured rows show the same drop",
+    )
+    decision = (
+        "If true, evaluate only matured cohorts and wait before alarming; if false, investigate drift."
+    )
+    symptoms = (
+        "The weekly dashboard shows precision falling, most in the latest weeks.",
+    )
+    expert = (
+        ("matured_labels_only",
+         "if outcomes are still arriving, scoring only rows old enough to have them restores the offline level"),
+        ("reweight_for_prior",
+         "the missing positives look like a fall in the positive rate"),
+    )
+    outcomes = {
+        "matured_labels_only": "gap_closes",
+        "reweight_for_prior": "gap_closes",
+        "recalibrate": "miscalibrated:mildly",
+    }
     effect = 0.537
     strength = 70.0  # median days from the event to the positive outcome being reported
     symptom_label = "1 - observed positive rate / mean score in production (expected positives missing)"

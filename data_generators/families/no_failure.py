@@ -27,11 +27,33 @@ import math
 
 from livescreen.toolkit.metrics import auc_se  # one Hanley-McNeil standard error, the toolkit's
 
+from ..registry import register_family
 from .base import Family
 
 
+@register_family
 class NoFailure(Family):
     name = "no_failure"
+    kind = "control"
+    help = "nothing is broken: what looks wrong is within noise"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "the result stays within its confidence band: no segment, feature or period differs beyond noise",
+        "a segment, a feature or a period drops below the rest outside its confidence band",
+    )
+    decision = (
+        "If nothing moves beyond noise, keep the model and set an alert on the weekly band; otherwise investigate what moved."
+    )
+    symptoms = (
+        "Stakeholders ask whether the model can be trusted for the next quarter.",
+    )
+    expert = (
+        ("retrain_on_recent",
+         "an experiment that would show a real failure if there were one; within its band, nothing moved"),
+        ("segment_metrics",
+         "per-segment intervals show whether any segment is worse beyond noise"),
+    )
+    outcomes = {}
     control = True
     effect = 0.0
     strength = 0.0

@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..errors import ScenarioError
 from ..evaluation import evaluate
+from ..registry import register_family
 from .base import Family
 
 DEFAULT_NAMES = ["seller_dispute_rate", "seller_claim_rate_hist"]
@@ -42,8 +43,35 @@ def encode(keys_fit, y_fit, keys_apply, *, smoothing: float) -> np.ndarray:
     return pd.Series(np.asarray(keys_apply)).map(enc).fillna(prior).to_numpy(float)
 
 
+@register_family
 class PreprocessingLeakage(Family):
     name = "preprocessing_leakage"
+    kind = "leakage"
+    help = "preprocessing or selection fitted on all rows"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "retrained without {cols}, offline AUC falls to about the online level",
+        "offline AUC stays well above online without {cols}",
+    )
+    decision = (
+        "If true, move the encoding inside the cross-validation pipeline; if false, investigate drift."
+    )
+    symptoms = (
+        "Since launch the model ranks {entity}s far less well than the offline report promised.",
+    )
+    expert = (
+        ("drop_columns_retrain",
+         "a column computed with every offline label stops carrying the test labels once it is left out"),
+        ("label_permutation_test",
+         "with shuffled labels a leaky pipeline still scores above chance"),
+    )
+    outcomes = {
+        "drop_columns_retrain": "gap_closes",
+        "domain_classifier": "shift_found:{culprit}",
+        "label_permutation_test": "signal_spurious",
+        "recalibrate": "miscalibrated:mildly",
+    }
+    adds_columns = ('__encoded',)
     effect = 0.22
     strength = 1.5
     symptom_label = "offline AUC (encoding fitted on all rows) - online AUC"
@@ -57,6 +85,11 @@ class PreprocessingLeakage(Family):
             raise ScenarioError("preprocessing_leakage needs world.rows_per_entity > 1")
         if any(c.spec.get("entity_level") for c in world.columns.values()):
             raise ScenarioError("preprocessing_leakage does not support entity_level columns")
+        self.placeholder(world)
+
+    def placeholder(self, world):
+        """Add the encoded column; when another family is drawn it is there too, encoded the
+        right way (fitted on the training rows only), so it carries no test labels."""
         self.smoothing = float(self.params.get("smoothing", 2.0))
         self.decimals = int(self.params.get("decimals", 4))
         self.column = world.add_column(
@@ -64,6 +97,18 @@ class PreprocessingLeakage(Family):
             transform={"dist": "uniform", "low": 0.0, "high": 1.0},
             description=self.params.get("description", ""), unit=self.params.get("unit", ""))
         self.culprit_keys = ["__encoded"]
+
+    def placeholder_observed(self, world):
+        if "split" not in world.frames["offline"]:
+            world.assign_split()
+        off, prod = world.frames["offline"], world.frames["production"]
+        y = world.z["offline"]["__y"]
+        keys = world.z["offline"]["__id"]
+        train = (off["split"] == "train").to_numpy()
+        for part, frame in (("offline", off), ("production", prod)):
+            frame[self.column.name] = np.round(
+                encode(keys[train], y[train], world.z[part]["__id"], smoothing=self.smoothing), self.decimals)
+        world.recomputed[self.column.name] = prod[self.column.name].to_numpy()
 
     def inputs(self, world):
         # production rows come from the same entities as offline (they keep trading)

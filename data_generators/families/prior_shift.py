@@ -30,6 +30,7 @@ import numpy as np
 from scipy.special import expit, logit
 
 from ..evaluation import evaluate
+from ..registry import register_family
 from .base import Family
 
 
@@ -40,8 +41,29 @@ def prior_correct(score, p0: float, p1: float) -> np.ndarray:
     return s * a / (s * a + (1 - s) * b)
 
 
+@register_family
 class PriorShift(Family):
     name = "prior_shift"
+    kind = "shift"
+    help = "the positive rate changed, P(x|y) unchanged"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "reweighting for the new positive rate brings scores and rates back in line",
+        "reweighting for the prior leaves the gap",
+    )
+    decision = (
+        "If true, correct for the new prior and reset the threshold; if false, look for concept drift."
+    )
+    symptoms = (
+        "Since launch more {entity}s turn out positive than the scores announce.",
+    )
+    expert = (
+        ("reweight_for_prior",
+         "if only the positive rate moved, correcting the scores for the new rate brings them back in line with outcomes"),
+        ("recalibrate",
+         "scores fall short of the observed rate everywhere when the prior rose"),
+    )
+    outcomes = {"reweight_for_prior": "gap_closes", "recalibrate": "miscalibrated:mildly"}
     effect = 0.163
     strength = 1.0  # rise of the log-odds of the prior
     symptom_label = "observed positive rate - mean score (labelled production rows)"

@@ -31,13 +31,40 @@ from fractions import Fraction
 import numpy as np
 
 from ..evaluation import auc, evaluate
+from ..registry import register_family
 from .base import Family
 
 DEFAULT_FACTOR = 60.0
 
 
+@register_family
 class SchemaChange(Family):
     name = "schema_change"
+    kind = "shift"
+    help = "an upstream pipeline or schema change"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "{cols} changes scale or profile sharply at {onset}",
+        "profiles before and after {onset} match",
+    )
+    decision = (
+        "If true, fix the unit of {cols} upstream and backfill; if false, look at the labels."
+    )
+    symptoms = (
+        "For the last few weeks the model ranks {entity}s less well than it did at first.",
+    )
+    expert = (
+        ("compare_profiles_before_after",
+         "a change upstream shows as a column whose profile jumps at one date"),
+        ("domain_classifier",
+         "rows after the change are easy to tell from offline rows through that column"),
+    )
+    outcomes = {
+        "drop_columns_retrain": "gap_closes",
+        "domain_classifier": "shift_found:{culprit}",
+        "compare_profiles_before_after": "changed:{culprit}",
+        "recalibrate": "miscalibrated:mildly",
+    }
     effect = 0.145
     strength = 2.0  # the culprit's effect on the label's log-odds per standard deviation
     symptom_label = "online AUC before the onset - online AUC after it"

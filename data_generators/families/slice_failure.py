@@ -29,6 +29,7 @@ import numpy as np
 from livescreen.toolkit import model as team_model
 from ..errors import ScenarioError
 from ..evaluation import auc
+from ..registry import register_family
 from .base import Family
 
 
@@ -37,8 +38,32 @@ def _in_segment(frame, segment: dict) -> np.ndarray:
     return (frame[col].astype(str) == str(level)).to_numpy()
 
 
+@register_family
 class SliceFailure(Family):
     name = "slice_failure"
+    kind = "evaluation"
+    help = "a segment where the model fails"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "{segment} scores far below the rest, with non-overlapping intervals",
+        "no segment is worse beyond noise",
+    )
+    decision = (
+        "If true, fix {segment} (features or a segment model) before rollout; if false, look at drift."
+    )
+    symptoms = (
+        "Complaints come from one part of the {entity} base, where flagged and unflagged cases look alike.",
+    )
+    expert = (
+        ("segment_metrics",
+         "per-segment AUC with intervals shows one segment far below the rest"),
+        ("compare_profiles_before_after",
+         "the failing segment's share of traffic grew in production"),
+    )
+    outcomes = {
+        "segment_metrics": "segment_worse:{segment}",
+        "compare_profiles_before_after": "changed:{segment}",
+    }
     effect = 0.324
     strength = 2.0
     # The segment's AUC moves steeply with the flip, so the knob is drawn in a narrower band.

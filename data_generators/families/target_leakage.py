@@ -23,13 +23,34 @@ import numpy as np
 
 from ..evaluation import evaluate
 from ..world import to_display
+from ..registry import register_family
 from .base import Family
 
 DEFAULT_NAMES = ["support_contacts_recent", "account_review_flag_score", "retention_calls_count"]
 
 
+@register_family
 class TargetLeakage(Family):
     name = "target_leakage"
+    kind = "leakage"
+    help = "a feature recorded after the outcome"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "offline AUC falls to about the online level once {cols} is dropped",
+        "offline AUC stays well above online without {cols}",
+    )
+    decision = (
+        "If true, remove {cols} from the features (it is recorded after the outcome) and retrain; if false, look at drift next."
+    )
+    symptoms = (
+        "Since launch the model ranks {entity}s far less well than the offline report promised.",
+    )
+    expert = (
+        ("drop_columns_retrain",
+         "if the top feature is only known after the outcome, retraining without it brings offline AUC down to the online level; a real signal would not"),
+    )
+    outcomes = {"drop_columns_retrain": "gap_closes", "recalibrate": "miscalibrated:mildly"}
+    adds_columns = ('__leak',)
     effect = 0.30
     strength = 3.0
     symptom_label = "offline AUC - online AUC"
@@ -39,6 +60,10 @@ class TargetLeakage(Family):
     params_allowed = ("strength", "names", "description", "unit", "transform")
 
     def choose(self, world):
+        self.placeholder(world)
+
+    def placeholder(self, world):
+        """Add the column; when another family is drawn it stays, carrying no signal."""
         transform = self.params.get("transform", {"dist": "count", "median": 2.0, "sigma": 0.6})
         col = world.add_column("__leak", names=self.params.get("names", DEFAULT_NAMES),
                                transform=transform, description=self.params.get("description", ""),
@@ -58,6 +83,16 @@ class TargetLeakage(Family):
             else:
                 # served before the outcome exists: the same marginal spread, no signal
                 latent = noise * np.sqrt(1 + self.strength**2 * y.mean() * (1 - y.mean()))
+            frame[self.column.name] = to_display(latent, self.transform)
+            if part == "production":
+                world.recomputed[self.column.name] = frame[self.column.name].to_numpy()
+
+    def placeholder_observed(self, world):
+        for part in ("offline", "production"):
+            frame = world.frames[part]
+            y = world.z[part]["__y"]
+            # the same marginal spread as the served leak, recorded before the outcome everywhere
+            latent = world.rng.standard_normal(len(frame)) * np.sqrt(1 + self.strength**2 * y.mean() * (1 - y.mean()))
             frame[self.column.name] = to_display(latent, self.transform)
             if part == "production":
                 world.recomputed[self.column.name] = frame[self.column.name].to_numpy()

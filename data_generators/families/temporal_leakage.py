@@ -29,13 +29,41 @@ import numpy as np
 from scipy.special import ndtri
 
 from ..evaluation import evaluate
+from ..registry import register_family
 from .base import Family
 
 DEFAULT_NAMES = ["creative_id", "creative_serial", "ad_creative_number"]
 
 
+@register_family
 class TemporalLeakage(Family):
     name = "temporal_leakage"
+    kind = "leakage"
+    help = "a random split of time-ordered data"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "an out-of-time split scores near the online AUC, far below the random split",
+        "the out-of-time split scores like the random split",
+    )
+    decision = (
+        "If true, evaluate with out-of-time splits and drop the time proxy; if false, look for a failing segment."
+    )
+    symptoms = (
+        "Since launch the model ranks {entity}s far less well than the offline report promised.",
+    )
+    expert = (
+        ("out_of_time_split",
+         "scoring on the latest rows instead of random ones shows the offline AUC a future-facing model really gets"),
+        ("drop_columns_retrain",
+         "a feature that only encodes time stops helping once the test rows lie after the training rows"),
+    )
+    outcomes = {
+        "out_of_time_split": "gap_closes",
+        "drop_columns_retrain": "gap_closes",
+        "domain_classifier": "shift_found:{culprit}",
+        "recalibrate": "miscalibrated:mildly",
+    }
+    adds_columns = ("__proxy",)
     effect = 0.25
     strength = 3.0
     symptom_label = "offline AUC (random split) - online AUC"
@@ -46,6 +74,11 @@ class TemporalLeakage(Family):
                       "knot_days")
 
     def choose(self, world):
+        self.placeholder(world)
+
+    def placeholder(self, world):
+        """Add the id column; when another family is drawn it is there too, harmless (see
+        ``placeholder_observed``)."""
         self.column = world.add_column(
             "__proxy", names=self.params.get("names", DEFAULT_NAMES),
             transform={"dist": "normal", "mean": 0.0, "sd": 1.0},
@@ -57,6 +90,17 @@ class TemporalLeakage(Family):
         self.knots = self.rng.standard_normal(int(np.ceil(span / self.knot_days)) + 2)
         self.ids_per_day = float(self.params.get("ids_per_day", 40.0))
         self.id_base = int(self.rng.integers(10_000, 90_000))
+
+    def placeholder_observed(self, world):
+        # the same range of numbers, not ordered in time: no drift between offline and production
+        # and no signal (the column list stays the same; only under this family do ids track time)
+        span = world.offline_days + world.production_days
+        for part in ("offline", "production"):
+            n = world.n[part]
+            ids = self.id_base + np.floor(world.rng.uniform(0, span, n) * self.ids_per_day).astype(np.int64)
+            world.frames[part][self.column.name] = ids
+            if part == "production":
+                world.recomputed[self.column.name] = ids
 
     def wander(self, t: np.ndarray) -> np.ndarray:
         """The slowly wandering log-odds term at days ``t`` (piecewise linear between knots)."""

@@ -27,11 +27,37 @@ import numpy as np
 
 from ..evaluation import evaluate
 from ..world import to_display
+from ..registry import register_family
 from .base import Family
 
 
+@register_family
 class TrainServeSkew(Family):
     name = "train_serve_skew"
+    kind = "shift"
+    help = "a feature computed differently when served"
+    # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
+    expected = (
+        "served {cols} differs row by row from its offline recomputation",
+        "served and recomputed values agree",
+    )
+    decision = (
+        "If true, serve {cols} from the same code path as training; if false, look at drift."
+    )
+    symptoms = (
+        "Since launch the model ranks {entity}s less well than the offline report promised.",
+    )
+    expert = (
+        ("served_vs_recomputed",
+         "joining served features to their offline recomputation row by row shows a feature computed two ways"),
+        ("drop_columns_retrain",
+         "without the skewed feature the offline and online scores agree again"),
+    )
+    outcomes = {
+        "drop_columns_retrain": "gap_closes",
+        "served_vs_recomputed": "differs:{culprit}",
+        "recalibrate": "miscalibrated:mildly",
+    }
     effect = 0.147
     strength = 0.7
     symptom_label = "offline AUC - online AUC"

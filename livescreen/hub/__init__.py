@@ -5,3 +5,5 @@ Modules: ``paths`` (where the hub's state, the candidate environment and the pro
 ``exchange`` (deliver a candidate folder into a home, collect it into the grader-only store),
 ``auth`` (the per-candidate password authenticator the hub loads), ``cli`` (``livescreen hub``).
 """
+
+from .exchange import deliver_folder  # noqa: E402,F401 - the session service delivers through it (#9)

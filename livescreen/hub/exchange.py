@@ -73,6 +73,28 @@ def deliver(candidate_id: str, *, scenario: str, seed: int, store: Path | None =
     return dest
 
 
+def deliver_folder(folder: str | Path, *, user: str) -> Path:
+    """Copy an already built candidate folder into ``user``'s home, owned by them (the session service's way in).
+
+    ``livescreen session new --hub-user USER`` builds the folder and keeps the truth in its own
+    store; this puts a copy at ``/home/<user>/<folder name>`` (0700, the candidate's). An existing
+    folder of that name is not replaced.
+    """
+    name = candidate_name(user)
+    info = _user(name)
+    folder = Path(folder)
+    dest = Path(info.pw_dir) / folder.name
+    if dest.exists():
+        raise HubError(f"{dest} already exists: the candidate has their folder (collect it, or remove it first)")
+    staged = Path(info.pw_dir) / f".{folder.name}.delivering"
+    shutil.rmtree(staged, ignore_errors=True)
+    shutil.copytree(folder, staged, ignore=shutil.ignore_patterns(".livescreen", ".ipynb_checkpoints"))
+    _chown_tree(staged, info.pw_uid, info.pw_gid)
+    os.chmod(staged, 0o700)
+    staged.rename(dest)
+    return dest
+
+
 def _copy_regular(src_root: Path, dest_root: Path) -> list[str]:
     """Copy regular files and folders only (no symlink followed); return what was skipped."""
     skipped = []

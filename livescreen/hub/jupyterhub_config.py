@@ -37,6 +37,7 @@ c.Authenticator.admin_users = set(settings.get("interviewers", []))
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [str(env / "bin" / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
+c.Spawner.args = list(settings.get("spawner_args", []))
 # nothing of the hub's own environment reaches a candidate's server (no PYTHONPATH, no LIVESCREEN_*)
 c.Spawner.env_keep = ["LANG", "LC_ALL"]
 c.Spawner.environment = {"PATH": f"{env / 'bin'}:/usr/local/bin:/usr/bin:/bin",

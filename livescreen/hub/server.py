@@ -95,7 +95,7 @@ def lock_repository(repo: Path | None = None, *, keep=()) -> list[Path]:
 
 
 def write_settings(*, state: Path, port: int, candidate_env: Path | None = None, proxy: Path | None = None,
-                   interviewers=(), services=(), roles=(), candidate_environment=None) -> dict:
+                   interviewers=(), services=(), roles=(), candidate_environment=None, spawner_args=()) -> dict:
     state = paths.private_dir(state)
     settings = {
         "port": port, "hub_port": _free_port(), "proxy_api_port": _free_port(),
@@ -104,6 +104,7 @@ def write_settings(*, state: Path, port: int, candidate_env: Path | None = None,
         "interviewers": sorted(interviewers),
         "services": list(services), "roles": list(roles),
         "candidate_environment": dict(candidate_environment or {}),
+        "spawner_args": list(spawner_args),
     }
     (state / "settings.json").write_text(json.dumps(settings, indent=1))
     os.chmod(state / "settings.json", 0o600)
@@ -158,9 +159,29 @@ class Hub:
             pass
 
 
+SERVICE_NAME = "livescreen"
+
+
+def session_service(*, home: Path, port: int | None = None) -> tuple[dict, dict, dict]:
+    """The session service (``livescreen.sessions.service``, issue #9) as a hub-managed service.
+
+    It runs as the hub's own account (root: the interviewer side) with its store in ``home``
+    (0700); candidates reach it through the proxy at ``/services/livescreen/`` with their own hub
+    token, which the service checks against the hub API. Returns ``(service, role, candidate env)``.
+    """
+    port = port or _free_port()
+    home = paths.private_dir(home)
+    service = {"name": SERVICE_NAME, "url": f"http://127.0.0.1:{port}",
+               "command": [sys.executable, "-m", "livescreen.sessions.service", "--hub", "--port", str(port),
+                           "--home", str(home)],
+               "environment": {"LIVESCREEN_HOME": str(home)}, "oauth_no_confirm": True}
+    role = {"name": "livescreen-service", "services": [SERVICE_NAME], "scopes": ["read:users", "read:groups"]}
+    return service, role, {}
+
+
 def start_hub(*, state: Path | None = None, port: int | None = None, candidate_env: Path | None = None,
-              interviewers=(), services=(), roles=(), candidate_environment=None,
-              wait: float = 60, log: Path | None = None) -> Hub:
+              interviewers=(), services=(), roles=(), candidate_environment=None, sessions: bool = True,
+              spawner_args=(), wait: float = 60, log: Path | None = None) -> Hub:
     """Start the hub in the background and wait until its API answers 200.
 
     Parameters
@@ -170,12 +191,24 @@ def start_hub(*, state: Path | None = None, port: int | None = None, candidate_e
     interviewers : names of interviewer logins made hub admins.
     services, roles : extra hub services and roles (e.g. the session service).
     candidate_environment : extra environment variables for candidates' servers.
+    spawner_args : extra arguments for candidates' servers (tests expose JupyterLab's app object).
+    sessions : run the session service as a hub service (store ``<store>/sessions``) and point
+        candidates' servers at it (``LIVESCREEN_SERVICE_URL``).
     """
     check_ready(candidate_env=candidate_env)
     state = paths.private_dir(Path(state or paths.state_dir()))
     port = port or _free_port()
+    services, roles, candidate_environment = list(services), list(roles), dict(candidate_environment or {})
+    if sessions:
+        paths.private_dir(paths.store_dir())
+        svc, role, _ = session_service(home=paths.store_dir() / "sessions")
+        services.append(svc)
+        roles.append(role)
+        candidate_environment.setdefault("LIVESCREEN_SERVICE_URL",
+                                         f"http://127.0.0.1:{port}/services/{SERVICE_NAME}/")
     settings = write_settings(state=state, port=port, candidate_env=candidate_env, interviewers=interviewers,
-                              services=services, roles=roles, candidate_environment=candidate_environment)
+                              services=services, roles=roles, candidate_environment=candidate_environment,
+                              spawner_args=spawner_args)
     hide_processes()
     lock_repository(keep=[settings["candidate_env"]])
     log = Path(log or state / "jupyterhub.log")

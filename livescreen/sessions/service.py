@@ -29,16 +29,18 @@ own ``JUPYTERHUB_API_TOKEN``; the service asks the hub API who it belongs to and
 user's open session. Interviewers log in through the hub (OAuth, ``jupyterhub.services.auth``) and
 must be hub admins or in the group ``$LIVESCREEN_INTERVIEWER_GROUP`` (default ``interviewers``).
 
-Entry point for the hub config (issue #12)::
+Entry point for the hub (issue #12): ``hub_service(home=..., port=...)`` returns the service entry,
+its role and the candidates' environment, ready for ``start_hub(services=[...], roles=[...],
+candidate_environment=...)``; written out, that is::
 
     c.JupyterHub.services = [{
-        "name": "livescreen", "url": "http://127.0.0.1:8765",
+        "name": "livescreen", "url": "http://127.0.0.1:8765", "oauth_no_confirm": True,
         "command": [sys.executable, "-m", "livescreen.sessions.service", "--hub"],
         "environment": {"LIVESCREEN_HOME": "/srv/livescreen"},   # the interviewer's 0700 store
-        "oauth_no_confirm": True,
     }]
-    c.JupyterHub.load_roles = [{"name": "livescreen-service", "services": ["livescreen"],
-                                "scopes": ["read:users", "read:groups"]}]
+    c.JupyterHub.load_roles = [{"name": "livescreen-sessions", "services": ["livescreen"],
+                                "scopes": ["read:users", "read:users:groups", "read:groups"]}]
+    # and every candidate server gets LIVESCREEN_SERVICE_URL=http://127.0.0.1:8765/services/livescreen/
 
 Environment: ``LIVESCREEN_HOME`` (the store), ``LIVESCREEN_DB`` (an SQLAlchemy URL instead of the
 SQLite file), ``LIVESCREEN_INTERVIEWER_GROUP``; on the hub also the ``JUPYTERHUB_*`` variables the
@@ -245,8 +247,10 @@ class CandidateEvents(Base):
         data = self.body()
         kind = data.pop("kind", None)
         client_at = data.pop("at", None)
+        uid = data.pop("uid", None)
         try:
-            ev = session.record_event(sid, kind, data, source="candidate", client_at=client_at, home=self.home)
+            ev = session.record_event(sid, kind, data, source="candidate", client_at=client_at, uid=uid,
+                                      home=self.home)
         except SessionError as err:
             return self.refuse(err)
         self.settings["bus"].notify(sid)
@@ -260,7 +264,8 @@ class CandidateCard(Base):
             raise tornado.web.HTTPError(403, reason="no open session for this token")
         data = self.body()
         try:
-            out = session.record_card(sid, data.get("card"), client_at=data.get("at"), home=self.home)
+            out = session.record_card(sid, data.get("card"), client_at=data.get("at"), uid=data.get("uid"),
+                                      home=self.home)
         except SessionError as err:
             return self.refuse(err)
         self.settings["bus"].notify(sid)
@@ -384,6 +389,29 @@ class ApiScorecard(Interviewer):
             self.set_header("Content-Disposition", f'attachment; filename="{name}.csv"')
             return self.finish(to_csv([card]))
         self.finish(render_html(card))
+
+
+# ------------------------------------------------------------------------------ on the hub
+SERVICE_NAME = "livescreen"
+
+
+def hub_service(*, home: str | os.PathLike, port: int = 8765) -> tuple[dict, dict, dict]:
+    """What the hub needs to run this service: ``(service, role, candidate_environment)``.
+
+    For ``livescreen.hub.server.start_hub(services=[service], roles=[role],
+    candidate_environment=env)``: the hub starts ``python -m livescreen.sessions.service --hub``
+    with the interviewer's store, grants it read access to users and groups (to check candidates'
+    tokens and the interviewers group), and gives every candidate server ``LIVESCREEN_SERVICE_URL``.
+    """
+    url = f"http://127.0.0.1:{port}"
+    service = {"name": SERVICE_NAME, "url": url, "oauth_no_confirm": True,
+               "command": [sys.executable, "-m", "livescreen.sessions.service", "--hub"],
+               "environment": {store.HOME_ENV: str(home), GROUP_ENV: os.environ.get(GROUP_ENV, "interviewers"),
+                               **({store.DB_ENV: os.environ[store.DB_ENV]} if os.environ.get(store.DB_ENV) else {})}}
+    role = {"name": "livescreen-sessions", "services": [SERVICE_NAME],
+            "scopes": ["read:users", "read:users:groups", "read:groups"]}
+    env = {"LIVESCREEN_SERVICE_URL": f"{url}/services/{SERVICE_NAME}/"}
+    return service, role, env
 
 
 # ------------------------------------------------------------------------------ the app

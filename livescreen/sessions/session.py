@@ -137,7 +137,7 @@ def session_folder(session_id: str, *, home=None) -> Path:
 
 # ------------------------------------------------------------------------------ new
 def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Path | None = None,
-                hub_user: str | None = None, service_url: str | None = None, home=None,
+                hub: bool = False, service_url: str | None = None, home=None,
                 n_offline: int | None = None, n_production: int | None = None, start: bool = False) -> dict:
     """Create a session: a secret seed, the variant, the candidate folder, the record.
 
@@ -147,7 +147,8 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
     candidate : the candidate's id in your applicant tracking system (kept interviewer-side only).
     interviewers : the names of the interviewers who will rate.
     out : the local candidate folder (default ``./candidates/<session id>``). Replaced whole.
-    hub_user : deliver into this hub user's home instead (``livescreen.hub``).
+    hub : deliver into the candidate's hub home instead (``livescreen.hub.exchange.deliver``; the
+        candidate was added with ``livescreen hub add-candidate ID``, and ID is ``candidate``).
     service_url : where the candidate's kernel reaches the session service (local mode).
     start : start the phase clock now (else the interviewer starts it from the console or CLI).
 
@@ -168,24 +169,25 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
     folder, eng = _db(home)
     session_id = "s-" + secrets.token_hex(5)
     seed = secrets.randbits(63)  # the secret: from the OS's generator, unrelated to the candidate id
-    out = Path(out) if out else Path("candidates") / session_id
-    out = out.resolve()
-    if out == folder or folder in out.parents:
-        raise SessionError(f"--out {out} is inside the interviewer's store {folder}: put the candidate folder elsewhere")
-    truth_file = session_folder(session_id, home=folder) / "truth.json"
-    try:
-        candidate_folder(scenario, seed=seed, out=out, truth=truth_file, n_offline=n_offline,
-                         n_production=n_production)
-        truth = json.loads(truth_file.read_text())
-    finally:
-        truth_file.unlink(missing_ok=True)  # the truth lives in the database, not in a loose file
-    token = None
-    if hub_user:
-        _deliver_to_hub(out, hub_user=hub_user)
+    token = hub_user = None
+    if hub:
+        out, truth, hub_user = _deliver_to_hub(candidate.strip(), scenario=scenario, seed=seed)
     else:
+        out = Path(out) if out else Path("candidates") / session_id
+        out = out.resolve()
+        if out == folder or folder in out.parents:
+            raise SessionError(f"--out {out} is inside the interviewer's store {folder}: put the candidate folder elsewhere")
+        truth_file = session_folder(session_id, home=folder) / "truth.json"
+        try:
+            candidate_folder(scenario, seed=seed, out=out, truth=truth_file, n_offline=n_offline,
+                             n_production=n_production)
+            truth = json.loads(truth_file.read_text())
+        finally:
+            truth_file.unlink(missing_ok=True)  # the truth lives in the database, not in a loose file
         token = secrets.token_urlsafe(24)
         (out / SERVICE_FILE).parent.mkdir(exist_ok=True)
-        (out / SERVICE_FILE).write_text(json.dumps({"url": service_url or DEFAULT_SERVICE_URL, "token": token}))
+        (out / SERVICE_FILE).write_text(json.dumps({"url": service_url or DEFAULT_SERVICE_URL, "token": token,
+                                                    "folder": str(out)}))
         os.chmod(out / SERVICE_FILE, 0o600)
     t = now()
     row = {"id": session_id, "candidate": candidate.strip(), "scenario": scenario, "seed": seed, "truth": truth,
@@ -200,14 +202,34 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
             "phases": plan, "token": token, "hub_user": hub_user, "interviewers": names}
 
 
-def _deliver_to_hub(folder: Path, *, hub_user: str) -> None:
-    """Copy the candidate folder into a hub user's home (the hub's own delivery, ``livescreen.hub``)."""
+def _hub_error():
     try:
-        from livescreen.hub import deliver_folder  # provided by the hub part (issue #12)
+        from livescreen.hub.users import HubError
+        return HubError
+    except ImportError:  # pragma: no cover - the hub part ships with the kit
+        return ()
+
+
+def _deliver_to_hub(candidate: str, *, scenario: str, seed: int) -> tuple[Path, dict, str]:
+    """Deliver the variant into the candidate's hub home (``livescreen.hub.exchange``, as root).
+
+    Returns the delivered folder, the truth (read from the hub's grader-only store) and the hub user.
+    """
+    try:
+        from livescreen.hub.exchange import deliver, truth_file
+        from livescreen.hub.users import candidate_name
     except ImportError:
-        raise SessionError("delivery into a hub home needs livescreen.hub.deliver_folder, which this install "
-                           "does not have: leave out --hub-user to make a local folder") from None
-    deliver_folder(folder, user=hub_user)
+        raise SessionError("delivery into a hub home needs livescreen.hub, which this install lacks: "
+                           "leave out --hub to make a local folder") from None
+    try:
+        user = candidate_name(candidate)
+        dest = deliver(candidate, scenario=scenario, seed=seed)
+        truth = json.loads(truth_file(candidate).read_text())
+    except _hub_error() as exc:
+        raise SessionError(str(exc)) from None
+    except PermissionError:
+        raise SessionError("delivering into a hub home needs root (the folder is chowned to the candidate)") from None
+    return dest, truth, user
 
 
 # ------------------------------------------------------------------------------ lookups
@@ -266,54 +288,89 @@ def _clean(data) -> dict:
     return json.loads(text)
 
 
+def _uid(uid) -> str | None:
+    return str(uid)[:64] if uid else None
+
+
+def _existing(conn, session_id: str, uid: str):
+    return conn.execute(sa.select(events).where(events.c.session_id == session_id)
+                        .where(events.c.uid == uid)).mappings().first()
+
+
 def record_event(session_id: str, kind: str, data: dict | None = None, *, source: str = "candidate",
-                 author: str | None = None, client_at: str | None = None, home=None) -> dict:
+                 author: str | None = None, client_at: str | None = None, uid: str | None = None,
+                 home=None) -> dict:
     """Append one event to the timeline, stamped with the server's clock.
 
     Candidate kinds: ``cell`` (label, error), ``explorer`` (which, value), ``experiment`` (type; marked
     ``before_card`` when no card was committed yet), ``card`` (use :func:`record_card`). Interviewer
-    kinds: ``hint``, ``note``, ``phase``, ``start``, ``close``.
+    kinds: ``hint``, ``note``, ``phase``, ``start``, ``close``. ``uid`` (the sender's id for this
+    event) makes a retried send idempotent: the event is recorded once.
     """
     allowed = CANDIDATE_KINDS if source == "candidate" else INTERVIEWER_KINDS
     if kind not in allowed:
         raise SessionError(f"unknown event kind {kind!r} from the {source}; allowed: {', '.join(allowed)}")
     data = _clean(data or {})
+    uid = _uid(uid)
     _, eng = _db(home)
-    with eng.begin() as conn:
-        row = _get(conn, session_id)
-        _check_open(row)
-        if kind == "experiment":
-            data["before_card"] = row["card"] is None
-        t = now()
-        eid = conn.execute(events.insert().values(session_id=session_id, kind=kind, at=t, source=source,
-                                                  author=author, client_at=str(client_at)[:40] if client_at else None,
-                                                  data=data)).inserted_primary_key[0]
+    try:
+        with eng.begin() as conn:
+            row = _get(conn, session_id)
+            _check_open(row)
+            if kind == "experiment":
+                data["before_card"] = row["card"] is None
+            t = now()
+            eid = conn.execute(events.insert().values(session_id=session_id, kind=kind, at=t, source=source,
+                                                      author=author, uid=uid, data=data,
+                                                      client_at=str(client_at)[:40] if client_at else None)
+                               ).inserted_primary_key[0]
+    except sa.exc.IntegrityError:
+        if uid is None:
+            raise
+        with eng.connect() as conn:
+            old = _existing(conn, session_id, uid)
+        return {"id": old["id"], "kind": old["kind"], "at": iso(old["at"]), "data": old["data"], "repeated": True}
     return {"id": eid, "kind": kind, "at": iso(t), "data": data}
 
 
-def record_card(session_id: str, card, *, client_at: str | None = None, home=None) -> dict:
+def record_card(session_id: str, card, *, client_at: str | None = None, uid: str | None = None,
+                home=None) -> dict:
     """Record a card commit. The FIRST one is the session's card; a later commit never replaces it.
 
     Returns ``{"committed_at", "first", "first_committed_at"}``: the server's time of this commit,
-    whether it became the first card, and when the first card was committed.
+    whether it became the first card, and when the first card was committed. A commit sent again
+    with the same ``uid`` (its reply was lost) gets the same answer and is recorded once.
     """
     from livescreen.toolkit.card import CardError, check_card
     try:
         card = check_card(card)
     except CardError as exc:
         raise SessionError(f"the card is not complete: {exc}") from None
+    uid = _uid(uid)
     _, eng = _db(home)
-    with eng.begin() as conn:
-        row = _get(conn, session_id)
-        _check_open(row)
-        t = now()
-        # One UPDATE guarded by "card IS NULL": two commits racing cannot both become first.
-        first = conn.execute(sessions.update().where(sessions.c.id == session_id).where(sessions.c.card.is_(None))
-                             .values(card=card, card_at=t)).rowcount == 1
-        conn.execute(events.insert().values(session_id=session_id, kind="card", at=t, source="candidate",
-                                            client_at=str(client_at)[:40] if client_at else None,
-                                            data={"first": first, "card": card}))
-        first_at = t if first else _aware(row["card_at"])
+    try:
+        with eng.begin() as conn:
+            row = _get(conn, session_id)
+            _check_open(row)
+            t = now()
+            # the event first: a repeated uid fails here and rolls the whole commit back
+            eid = conn.execute(events.insert().values(session_id=session_id, kind="card", at=t, source="candidate",
+                                                      client_at=str(client_at)[:40] if client_at else None, uid=uid,
+                                                      data={"first": False, "card": card})).inserted_primary_key[0]
+            # One UPDATE guarded by "card IS NULL": two commits racing cannot both become first.
+            first = conn.execute(sessions.update().where(sessions.c.id == session_id)
+                                 .where(sessions.c.card.is_(None)).values(card=card, card_at=t)).rowcount == 1
+            if first:
+                conn.execute(events.update().where(events.c.id == eid).values(data={"first": True, "card": card}))
+            first_at = t if first else _aware(row["card_at"])
+    except sa.exc.IntegrityError:
+        if uid is None:
+            raise
+        with eng.connect() as conn:
+            old = _existing(conn, session_id, uid)
+            row = _get(conn, session_id)
+        return {"committed_at": iso(old["at"]), "first": bool(old["data"].get("first")),
+                "first_committed_at": iso(row["card_at"])}
     return {"committed_at": iso(t), "first": first, "first_committed_at": iso(first_at)}
 
 
@@ -440,6 +497,13 @@ def collect(session_id: str, *, home=None) -> Path:
     """
     row = get(session_id, home=home)
     src = Path(row["folder"])
+    if row["hub_user"]:
+        # on the hub, the home is copied by the hub's collector (regular files only, no symlink followed)
+        from livescreen.hub.exchange import collect as hub_collect
+        try:
+            src = hub_collect(row["candidate"], scenario=row["scenario"])
+        except _hub_error() as exc:
+            raise SessionError(str(exc)) from None
     if not src.is_dir():
         raise SessionError(f"the candidate folder {src} is gone: nothing to collect")
     dest = session_folder(session_id, home=home) / "submission"
@@ -489,9 +553,14 @@ def _card_result(row) -> "object":
 def grade(session_id: str, *, home=None) -> dict:
     """Collect the candidate's folder and autograde it with nbgrader against the truth; rebuild the scorecard."""
     from grading.grader import grade as grade_submission
+    import inspect
     row = get(session_id, home=home)
-    sub = collect(session_id, home=home)
-    result = grade_submission(sub, row["truth"])
+    sub = collect(session_id, home=home)  # the copy carries the service's first card as the committed one
+    extra = {}
+    if row["card"] is not None and "first_card" in inspect.signature(grade_submission).parameters:
+        # contract 4: the grader takes the service's first card when it can (issue #12)
+        extra["first_card"] = {"committed_at": iso(row["card_at"]), "card": row["card"]}
+    result = grade_submission(sub, row["truth"], **extra)
     result.submission = row["folder"]
     _, eng = _db(home)
     with eng.begin() as conn:
@@ -566,7 +635,7 @@ def purge(*, older_than_days: float, session_id: str | None = None, home=None) -
     cutoff = now() - timedelta(days=older_than_days)
     with eng.connect() as conn:
         q = sa.select(sessions.c.id, sessions.c.status, sessions.c.created_at, sessions.c.closed_at,
-                      sessions.c.folder, sessions.c.scenario)
+                      sessions.c.folder, sessions.c.scenario, sessions.c.hub_user)
         if session_id:
             q = q.where(sessions.c.id == session_id)
         rows = [dict(r) for r in conn.execute(q).mappings()]
@@ -584,6 +653,12 @@ def purge(*, older_than_days: float, session_id: str | None = None, home=None) -
             continue
         shutil.rmtree(r["folder"], ignore_errors=True)
         shutil.rmtree(folder / "sessions" / r["id"], ignore_errors=True)
+        if r["hub_user"]:  # the hub's copies: the delivered truth and collected submission
+            try:
+                from livescreen.hub import paths as hub_paths
+                shutil.rmtree(Path(hub_paths.store_dir()) / r["hub_user"], ignore_errors=True)
+            except ImportError:  # pragma: no cover
+                pass
         with eng.begin() as conn:
             conn.execute(events.delete().where(events.c.session_id == r["id"]))
             conn.execute(ratings.delete().where(ratings.c.session_id == r["id"]))

@@ -66,6 +66,9 @@ events = sa.Table(
     sa.Column("source", sa.String(16), nullable=False),  # candidate | interviewer
     sa.Column("author", sa.String(200)),  # the interviewer's name for hints and notes
     sa.Column("data", sa.JSON, nullable=False),
+    # the sender's id for the event: a retried POST (the reply was lost) is recorded once
+    sa.Column("uid", sa.String(64)),
+    sa.UniqueConstraint("session_id", "uid", name="uq_events_session_uid"),
 )
 
 ratings = sa.Table(

@@ -37,7 +37,7 @@ class Experiment:
     flag, and the function that runs it (``@experiment`` above the function registers it).
 
     ``params`` maps a parameter to ``(kind, required, help)``; kinds: columns, column, number, date.
-    An outcome ending in ``:<column>`` carries the column it points at.
+    An outcome ending in ``:<column>`` carries the column it points at (``:<severity>``: how far off).
     """
 
     name: str
@@ -638,12 +638,15 @@ def _ece(y, s, bins: int = 10) -> float:
     return float(total / y.size)
 
 
-@experiment(outcomes=("miscalibrated", "calibrated"))
+@experiment(outcomes=("miscalibrated:<severity>", "calibrated"))
 def recalibrate(case: Case) -> ExperimentResult:
     """Are the served scores calibrated on the labelled production rows? Does recalibration help?
 
     Miscalibrated: expected calibration error (10 bins) at least 0.05, or the mean score off the
-    observed positive rate by at least 0.02 and 3 standard errors. Recalibration: isotonic fit on
+    observed positive rate by at least 0.02 and 3 standard errors; ``miscalibrated:severely`` when
+    the ECE is at least 0.2 (scores off by a factor, as a model trained at another base rate gives),
+    ``miscalibrated:mildly`` otherwise (what a model meeting inputs or labels it was not trained on
+    shows). Recalibration: isotonic fit on
     the earlier half of the labelled rows, checked on the later half.
     """
     from sklearn.isotonic import IsotonicRegression
@@ -660,7 +663,7 @@ def recalibrate(case: Case) -> ExperimentResult:
          "ece_later_half": _ece(y[half:], s[half:]), "ece_later_half_recalibrated": _ece(y[half:], iso.predict(s[half:])),
          "offline_ece": _ece(case.test[case.label], case.test[case.score])}
     mis = ece >= 0.05 or (abs(diff) >= 0.02 and abs(diff) >= 3 * se)
-    outcome = "miscalibrated" if mis else "calibrated"
+    outcome = ("miscalibrated:severely" if ece >= 0.2 else "miscalibrated:mildly") if mis else "calibrated"
     summary = (f"Production scores are {'mis' if mis else ''}calibrated: ECE {ece:.3f}, mean score {s.mean():.3f} vs "
                f"observed rate {y.mean():.3f}; recalibrating takes the later half's ECE from "
                f"{f['ece_later_half']:.3f} to {f['ece_later_half_recalibrated']:.3f}.")

@@ -12,7 +12,8 @@ Configuration (all optional; without it every function here does nothing):
 - ``JUPYTERHUB_API_TOKEN`` (on the hub: the candidate's own token) or ``LIVESCREEN_SERVICE_TOKEN``
   (locally: the session's token);
 - locally, when the variables are absent, ``.livescreen/service.json`` in the notebook's folder
-  (written by ``livescreen session new``) gives ``{"url", "token"}``.
+  (written by ``livescreen session new``) gives ``{"url", "token", "folder"}``; it counts only in
+  that folder, so a copy of the folder (a grader's scratch copy) reports nothing.
 
 Events go through one background thread so a slow or restarting service never blocks a cell; they
 are retried until delivered (up to ``MAX_QUEUE`` kept in memory), so a service restart loses none.
@@ -28,6 +29,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,6 +39,7 @@ HUB_TOKEN_ENV = "JUPYTERHUB_API_TOKEN"
 LOCAL_FILE = Path(".livescreen") / "service.json"
 MAX_QUEUE = 5000
 TIMEOUT = 3.0
+CARD_TIMEOUT = 30.0
 
 _queue: "queue.Queue[tuple[str, dict]]" = queue.Queue(MAX_QUEUE)
 _worker: list[threading.Thread] = []
@@ -53,7 +56,8 @@ def config() -> tuple[str, str] | None:
         return url.rstrip("/") + "/", token
     try:
         data = json.loads(LOCAL_FILE.read_text())
-        if data.get("url") and data.get("token"):
+        # only in the folder the token was issued for: a copy (a grader's scratch copy) reports nothing
+        if data.get("url") and data.get("token") and Path(data.get("folder") or ".").resolve() == Path.cwd().resolve():
             return str(data["url"]).rstrip("/") + "/", str(data["token"])
     except (OSError, ValueError, AttributeError):
         pass
@@ -109,7 +113,7 @@ def record_event(kind: str, **data) -> bool:
     try:
         with _lock:
             _pending[0] += 1
-        _queue.put_nowait(("api/events", {"kind": kind, "at": _now(), **data}))
+        _queue.put_nowait(("api/events", {"kind": kind, "at": _now(), "uid": uuid.uuid4().hex, **data}))
     except queue.Full:
         with _lock:
             _pending[0] -= 1
@@ -138,9 +142,11 @@ def record_card(card: dict) -> dict | None:
     if cfg is None:
         return None
     flush(TIMEOUT)
+    payload = {"card": card, "at": _now(), "uid": uuid.uuid4().hex}  # a retry is recorded once
     for attempt in range(3):
         try:
-            return _post(cfg, "api/card", {"card": card, "at": _now()})
+            # a deliberate act: wait longer than for an event on a busy server (a retry is recorded once)
+            return _post(cfg, "api/card", payload, timeout=CARD_TIMEOUT)
         except urllib.error.HTTPError:
             return None
         except (OSError, ValueError):

@@ -10,9 +10,11 @@ import yaml
 import data_generators as dg
 from data_generators.scenario import PLANTABLE, SCENARIO_DIR, load_scenario, validate_spec
 
-REQUIRED = {"target_leakage", "temporal_leakage", "group_leakage", "duplicate_leakage",
-            "covariate_shift", "prior_shift", "concept_drift", "schema_change", "train_serve_skew",
-            "label_delay", "slice_failure", "imbalance_wrong_metric"}
+MIN_POOLS = 3  # every family, and the control, sits in at least this many scenarios' pools
+# Families that need a world with repeated entities (rows_per_entity > 1): only two shipped worlds
+# have them (hospital_readmission with constant per-patient attributes, marketplace_seller_risk
+# without), so these sit in one pool each until more worlds get entity structure.
+ENTITY_FAMILIES = ("group_leakage", "preprocessing_leakage")
 REVEALING = ("leak", "drift", "skew", "shift", "delay", "bias", "imbalance", "slice", "decoy",
              "planted", "culprit", "simpson", "calibrat", "duplicate", "schema_change")
 
@@ -21,13 +23,30 @@ def _spec(name="saas_churn"):
     return copy.deepcopy(load_scenario(name).spec)
 
 
-def test_shipped_scenarios_cover_the_required_families():
-    """Are there at least 12 scenarios, with every required family used at least once?"""
+def test_shipped_pools_cover_every_family_and_mix_kinds():
+    """Does every pool hold at least 4 families of at least two kinds, and does every family of the
+    registry (and the control) sit in at least 3 pools?"""
     names = dg.list_scenarios()
-    families = Counter(load_scenario(n).family for n in names)
     assert len(names) >= 12, names
-    assert REQUIRED <= set(families), sorted(REQUIRED - set(families))
     assert len({load_scenario(n).spec["domain"] for n in names}) >= 6
+    seats = Counter()
+    for n in names:
+        pool = load_scenario(n).pool
+        assert len(pool) >= 4, (n, pool)
+        kinds = {dg.registry.kind_of(f) for f in pool} - {"control"}
+        assert len(kinds) >= 2, (n, pool)
+        seats.update(pool)
+    short = {f: seats[f] for f in dg.PLANTABLE if seats[f] < MIN_POOLS and f not in ENTITY_FAMILIES}
+    assert not short, f"families in fewer than {MIN_POOLS} pools: {short}"
+    assert all(seats[f] >= 1 for f in ENTITY_FAMILIES)
+
+
+@pytest.mark.xfail(strict=True, reason="group and preprocessing leakage need worlds with repeated entities; "
+                                       "only hospital_readmission and marketplace_seller_risk have them")
+def test_entity_families_sit_in_three_pools():
+    """Do the two entity-level leakage families sit in at least 3 pools too?"""
+    seats = Counter(f for n in dg.list_scenarios() for f in load_scenario(n).pool)
+    assert all(seats[f] >= MIN_POOLS for f in ENTITY_FAMILIES), {f: seats[f] for f in ENTITY_FAMILIES}
 
 
 @pytest.mark.parametrize("name", dg.list_scenarios())
@@ -38,8 +57,9 @@ def test_candidate_visible_text_does_not_name_the_family(name):
     visible += [str(v) for v in spec["brief"].values()]
     for c in spec["world"]["columns"]:
         visible += c["names"] + [c.get("description", ""), c.get("unit", "")]
-    params = spec["failure"].get("params", {})
-    visible += [str(n) for n in params.get("names", [])] + [str(params.get("description", ""))]
+    for entry in spec["failures"]:  # columns a family adds exist under every draw (placeholders)
+        params = entry.get("params", {})
+        visible += [str(n) for n in params.get("names", [])] + [str(params.get("description", ""))]
     text = " ".join(visible).lower()
     found = [w for w in REVEALING if w in text]
     assert not found, f"{name}: candidate-visible text mentions {found}"
@@ -65,8 +85,14 @@ def test_malformed_yaml_names_file_and_line(tmp_path):
 
 
 @pytest.mark.parametrize("mutate, match", [
-    (lambda s: s["failure"].__setitem__("family", "gremlins"),
-     r"failure.family: 'gremlins' is not allowed; allowed: target_leakage"),
+    (lambda s: s["failures"][0].__setitem__("family", "gremlins"),
+     r"failures.0.family: 'gremlins' is not allowed; allowed: "),
+    (lambda s: s.__setitem__("failures", s["failures"][:3]), r"failures: .* is too short"),
+    (lambda s: s["failures"].append(dict(s["failures"][1])), r"failures: '\w+' appears twice; list each family once"),
+    (lambda s: s.__setitem__("failures", [{"family": f} for f in ("target_leakage", "temporal_leakage",
+                                                                   "duplicate_leakage", "no_failure")]),
+     r"failures: the pool holds only leakage families; mix at least two kinds of leakage, shift, evaluation"),
+    (lambda s: s.__setitem__("session", {"phases": {"explore": 0}}), r"session.phases.explore: 0 is less than"),
     (lambda s: s["world"].__setitem__("prevalence", 1.5), r"world.prevalence: 1.5 is greater than"),
     (lambda s: s["world"]["columns"][0]["transform"].__setitem__("dist", "zipf"),
      r"world.columns.0.transform.dist: 'zipf' is not allowed; allowed: normal, lognormal"),
@@ -75,8 +101,8 @@ def test_malformed_yaml_names_file_and_line(tmp_path):
     (lambda s: s.pop("brief"), r"'brief' is a required property"),
     (lambda s: s["decoys"][2].__setitem__("params", {"column": "no_such_column"}),
      r"decoys.2.params.column: unknown column 'no_such_column'; known column keys: tenure_months"),
-    (lambda s: s["failure"].setdefault("params", {}).__setitem__("volume", 11),
-     r"failure.params: unknown parameter 'volume' for target_leakage; allowed: "),
+    (lambda s: s["failures"][0].setdefault("params", {}).__setitem__("volume", 11),
+     r"failures.0.params: unknown parameter 'volume' for target_leakage; allowed: "),
     (lambda s: s["world"]["columns"][9].__setitem__("effects", [0.1]),
      r"world.columns.9: effects and weights need one entry per level"),
 ])
@@ -110,4 +136,5 @@ def test_a_custom_scenario_file_builds(tmp_path):
 def test_every_shipped_file_validates(name):
     """Does every shipped YAML pass the schema on its own?"""
     spec = yaml.safe_load((SCENARIO_DIR / f"{name}.yaml").read_text())
-    assert validate_spec(spec, source=f"{name}.yaml")["failure"]["family"] in PLANTABLE
+    assert set(load_scenario(name).pool) <= set(PLANTABLE)
+    assert validate_spec(spec, source=f"{name}.yaml") == spec

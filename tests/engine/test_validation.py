@@ -12,17 +12,17 @@ def test_a_variant_without_its_failure_fails_validation(tmp_path):
     """Does a variant whose planted column carries no signal fail the symptom and band checks?"""
     spec = copy.deepcopy(dg.load_scenario("saas_churn").spec)
     spec["name"] = "no_signal"
-    spec["failure"]["params"]["strength"] = 0.0
+    spec["failures"][0]["params"]["strength"] = 0.0  # target_leakage
     path = tmp_path / "no_signal.yaml"
     path.write_text(yaml.safe_dump(spec))
-    rep = dg.validate_variant(dg.build_variant(str(path), 0))
+    rep = dg.validate_variant(dg.build_variant(str(path), 0, family="target_leakage"))
     names = {c.name for c in rep.failed}
     assert not rep.passed and {"symptom", "effect_band"} <= names
 
 
 def test_report_has_the_figures():
     """Does the report carry a figure and a threshold for every check?"""
-    rep = dg.validate_variant(dg.build_variant("saas_churn", 0))
+    rep = dg.validate_variant(dg.build_variant("saas_churn", 0, family="target_leakage"))
     d = rep.to_dict()
     assert d["passed"] is True, rep.failed
     assert {"symptom", "effect_band", "team_offline_auc", "reference"} <= {c["name"] for c in d["checks"]}

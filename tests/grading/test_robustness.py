@@ -33,6 +33,7 @@ from livescreen.notebooks import candidate_folder, execute, released_notebook
 from livescreen.toolkit.card import commit_card
 
 SC = "saas_churn"
+pytestmark = pytest.mark.xdist_group("robustness")  # one graded batch for the module, on one worker
 SEED = 4
 BATCH_TIMEOUT = 20  # seconds per cell in the batch: the endless loop costs this much
 REPO = Path(__file__).resolve().parents[2]

@@ -149,7 +149,7 @@ MALFORMED = [
     ("manual.yaml", lambda d: d["dimensions"][2]["levels"][3]["examples"].pop("label_delay"),
      r"manual\.yaml: dimensions\[experiment_design\]\.levels\[4\]\.examples: missing 'label_delay'"),
     ("manual.yaml", lambda d: d["dimensions"][0]["levels"][0]["examples"].__setitem__("leaks", "x" * 20),
-     r"manual\.yaml: dimensions\[hypothesis_driven_diagnosis\]\.levels\[1\]\.examples: 'leaks' is not allowed; allowed: target_leakage"),
+     r"manual\.yaml: dimensions\[hypothesis_driven_diagnosis\]\.levels\[1\]\.examples: 'leaks' is not allowed; allowed: duplicate_leakage"),
     ("manual.yaml", lambda d: d["dimensions"][4]["levels"].pop(),
      r"manual\.yaml: dimensions\[cost_of_errors\]\.levels: has 4 entries; allowed: exactly 5"),
     ("manual.yaml", lambda d: d["dimensions"][1]["levels"][0].__setitem__("level", 2),
@@ -315,9 +315,11 @@ def _hint_ladders():
 
 
 def _culprit_names(scenario: str) -> set[str]:
-    params = load_scenario(scenario).spec["failure"].get("params", {})
-    names = set(params.get("culprits", [])) | set(params.get("names", []))
-    names |= {params[k] for k in ("segment_column", "segment_level") if isinstance(params.get(k), str)}
+    names = set()
+    for entry in load_scenario(scenario).spec["failures"]:
+        params = entry.get("params", {})
+        names |= set(params.get("culprits", [])) | set(params.get("names", []))
+        names |= {params[k] for k in ("segment_column", "segment_level") if isinstance(params.get(k), str)}
     return names
 
 

@@ -79,3 +79,29 @@ def test_the_scorecard_shows_what_was_planted_for_the_interviewer(graded, tmp_pa
     assert data["planted"]["family"] == truth["family"]
     assert len(data["manual_dimensions"]) == len(load_rubric("saas_churn").dimensions)
     assert text.count("not rated yet") == len(data["manual_dimensions"])
+
+
+def test_one_total_everywhere_on_the_command_line_in_json_and_in_html(graded, tmp_path, monkeypatch, capsys):
+    """With hint 2 before the card, do `livescreen grade` (text and --json), the scorecard JSON and its HTML
+    show the same total out of 100 and the same per-item points after the hint?"""
+    import grading.grader
+    from livescreen.cli import main
+    result, truth = graded
+    monkeypatch.setattr(grading.grader, "grade_many", lambda paths, truth, jobs=1: [result])
+    (tmp_path / "truth.json").write_text(json.dumps(truth))
+    (tmp_path / "hints.json").write_text(json.dumps([{"at": "2026-11-26T10:05:00+00:00", "level": 2}]))
+    args = ["grade", "/tmp/cand-x", "--truth", str(tmp_path / "truth.json"), "--hints", str(tmp_path / "hints.json")]
+    assert main(args + ["--scorecards", str(tmp_path / "cards")]) == 0
+    text = capsys.readouterr().out
+    assert main(args + ["--json"]) == 0
+    js = json.loads(capsys.readouterr().out)[0]
+    card = json.loads((tmp_path / "cards" / "cand-x.scorecard.json").read_text())
+    html = (tmp_path / "cards" / "cand-x.scorecard.html").read_text()
+    total = card["total"]["total"]
+    assert total < 100 and js["total"] == total and js["max"] == 100
+    assert f"{total:g}/100" in text and f"{total:g} / 100" in html
+    prompted = set(load_rubric("saas_churn").prompted_items(2))
+    for i, j in zip(card["items"], js["items"]):
+        assert i["points"] == j["points"] == (i["earned"] / 2 if i["id"] in prompted else i["earned"])
+        assert f"{i['points']:g} / {i['max']:g}" in html
+    assert js["autograded"]["points"] == card["autograded_after_hints"] == sum(i["points"] for i in card["items"])

@@ -25,6 +25,7 @@ from livescreen.demo import fill_card
 from livescreen.notebooks import candidate_folder
 
 SC = "saas_churn"
+pytestmark = pytest.mark.xdist_group("grading-sandbox")  # one graded pair for the module
 
 CHEAT = '''
 import json, os

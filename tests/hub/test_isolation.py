@@ -19,9 +19,8 @@ from livescreen.hub.client import Session
 
 from .conftest import hub_prerequisites, unique_id
 
-# one xdist worker runs the module: the hub and its candidates (module fixtures) start once
 pytestmark = [pytest.mark.skipif(hub_prerequisites() is not None, reason=str(hub_prerequisites())),
-              pytest.mark.xdist_group("hub-isolation")]
+              pytest.mark.xdist_group("hub-isolation")]  # one hub for the module, on one worker
 
 SC = "saas_churn"
 
@@ -247,10 +246,57 @@ def test_collection_copies_into_the_store_without_following_links(world):
     assert stat.S_IMODE(os.stat(dest.parent).st_mode) == 0o700 and os.stat(dest).st_uid == os.geteuid()
 
 
-def test_the_first_card_cannot_be_forged_or_replaced(world):
-    """Can A forge or replace the first card the session service recorded?"""
+FORGE = r'''
+import json, os, urllib.request, urllib.error
+from livescreen.toolkit import service
+from livescreen.toolkit.card import empty_card
+def card(family):
+    c = empty_card()
+    c["hypothesis"]["family"] = family
+    c.update(evidence="seen", experiment={"type": "matured_labels_only"}, expected_if_true="a", expected_if_false="b",
+             decision="d")
+    return c
+def post(body, token):
+    req = urllib.request.Request(os.environ["LIVESCREEN_SERVICE_URL"] + "api/card", data=json.dumps(body).encode(),
+                                 method="POST", headers={"Content-Type": "application/json",
+                                                         **({"Authorization": "token " + token} if token else {})})
     try:
-        import livescreen.sessions  # noqa: F401
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, None
+out = {"first": service.record_card(card("prior_shift"))}
+out["second"] = service.record_card(card("target_leakage"))  # replace it?
+out["forged_time"] = post({"card": card("covariate_shift"), "committed_at": "2020-01-01T00:00:00+00:00",
+                           "first": True}, os.environ["JUPYTERHUB_API_TOKEN"])
+out["no_token"] = post({"card": card("covariate_shift")}, None)
+out["made_up_token"] = post({"card": card("covariate_shift")}, "0" * 32)
+print(json.dumps(out))
+'''
+
+
+def test_the_first_card_cannot_be_forged_or_replaced(world):
+    """Can A replace the first card the session service recorded, back-date it, or post as nobody?"""
+    try:
+        from livescreen.sessions import session
     except ImportError:
-        pytest.skip("the session service (livescreen/sessions/, issue #9) is not merged yet")
-    pytest.skip("the session service is present but not yet registered with the hub in this branch")
+        pytest.skip("the session service (livescreen/sessions/, issue #9) is not in this tree")
+    a = world["a"]
+    home = world["root"] / "store" / "sessions"
+    row = session.new_session(scenario=SC, candidate="ats-1234", hub_user=a.name, home=home,
+                              out=world["root"] / "sessions-out" / "interview", n_offline=2000, n_production=2000)
+    out = world["kernel"].execute(FORGE, timeout=60)
+    assert out["status"] == "ok", out
+    got = json.loads(out["stdout"].strip().splitlines()[-1])
+    # the service answers every commit with when the FIRST card was committed; it never moves
+    assert got["first"] is not None, (got, world["hub"].log.read_text()[-2000:])
+    first_at = got["first"]["first_committed_at"]
+    assert got["second"]["first"] is False and got["second"]["first_committed_at"] == first_at
+    status, answer = got["forged_time"]
+    assert status in (200, 201) and answer["first"] is False and answer["first_committed_at"] == first_at
+    assert answer["committed_at"] != "2020-01-01T00:00:00+00:00"  # the service's clock, not the candidate's
+    assert got["no_token"][0] in (401, 403) and got["made_up_token"][0] in (401, 403)
+    rec = session.get(row["id"], home=home)
+    assert rec["card"]["hypothesis"]["family"] == "prior_shift"
+    # and the service's store is the interviewer's: A cannot reach it (checked as the store above)
+    assert stat.S_IMODE(os.stat(home).st_mode) == 0o700

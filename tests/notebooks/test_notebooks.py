@@ -35,7 +35,7 @@ def test_source_is_built_from_the_scenario_and_handout_is_clean(name):
         assert banned not in text, banned
     assert "FIRST_EXPERIMENT = blank_card()" in text
     assert all(not c.get("outputs") for c in ex.cells if c.cell_type == "code")
-    assert dg.load_scenario(name).family not in json.dumps(ex)
+    assert not [f for f in dg.load_scenario(name).pool if f in json.dumps(ex)]
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_nothing_a_candidate_has_reveals_the_truth(name, executed):
         found = [w for w in words if w in text]
         assert not found, f"{path.name} mentions {found}"
         counts = {f: text.count(f) for f in dg.PLANTABLE}
-        if path.suffix == ".ipynb":
+        if path.suffix == ".ipynb" or path.name == "schema.json":
             # the card lists every family as public vocabulary: the planted one is not singled out
             assert len(set(counts.values())) == 1, f"{path.name} names families unevenly: {counts}"
         else:

@@ -150,7 +150,7 @@ def test_a_session_in_the_console_from_hint_to_scorecard(home, tmp_path, kernel_
         prompted = set(load_rubric("saas_churn").prompted_items(2))
         assert data["hint_level_before_card"] == 2
         assert {i["id"] for i in data["items"] if i["prompted_by_hint"] == 2} == prompted
-        assert all(f"after hint 2" in text for _ in prompted) and truth["family"] in text
+        assert all("after hint 2" in text for _ in prompted) and truth["family"] in text
         assert f"{data['total']['total']:g} / 100" in text and ana is not None
         assert data["total"]["raters"] == 2 and data["candidate"] == "ATS-2026-17"
         assert data["seconds_to_card"] is not None and [n["text"] for n in data["notes"]] == [

@@ -134,8 +134,7 @@ def test_on_the_hub_tokens_are_checked_with_the_hub_and_only_interviewers_see_th
     svc = Service(home, env=env, hub=True).start()
     try:
         base = svc.url + "services/livescreen/"
-        mine = S.new_session(scenario="saas_churn", candidate="ATS-alice", out=tmp_path / "alice", home=home,
-                             hub_user=None, **ROWS)
+        mine = S.new_session(scenario="saas_churn", candidate="ATS-alice", out=tmp_path / "alice", home=home, **ROWS)
         # a hub session: the record names the hub user (delivery into the home is the hub's part)
         from livescreen.sessions import store
         with store.engine(home).begin() as conn:
@@ -154,3 +153,35 @@ def test_on_the_hub_tokens_are_checked_with_the_hub_and_only_interviewers_see_th
     finally:
         svc.stop()
         hub.shutdown()
+
+
+def test_the_local_service_file_counts_only_in_its_own_folder(svc, two, tmp_path, monkeypatch):
+    """Does the toolkit read .livescreen/service.json in the candidate's folder, but not in a copy of it
+    (a grader's scratch copy must never report as the candidate), nor with no file at all?"""
+    import shutil
+    a, _ = two
+    for var in (client.URL_ENV, client.TOKEN_ENV, client.HUB_TOKEN_ENV):
+        monkeypatch.delenv(var, raising=False)
+    folder = tmp_path / "a"
+    monkeypatch.chdir(folder)
+    assert client.config() == (svc.url, a["token"])
+    copy = tmp_path / "graded"
+    shutil.copytree(folder, copy)
+    monkeypatch.chdir(copy)
+    assert client.config() is None and client.record_event("cell", label="x") is False
+    monkeypatch.chdir(tmp_path)
+    assert client.config() is None and client.record_card({"hypothesis": {}}) is None
+
+
+def test_the_hub_entry_point(home, monkeypatch, capsys):
+    """Does hub_service give the hub a runnable service with read access to users and groups and the candidates'
+    service URL, and does --hub without the hub's variables stop with one line and exit 2?"""
+    from livescreen.sessions import service
+    svc, role, env = service.hub_service(home=home, port=8799)
+    assert svc["command"][1:] == ["-m", "livescreen.sessions.service", "--hub"]
+    assert svc["environment"]["LIVESCREEN_HOME"] == str(home) and role["services"] == [svc["name"]]
+    assert "read:users" in role["scopes"] and env["LIVESCREEN_SERVICE_URL"] == "http://127.0.0.1:8799/services/livescreen/"
+    monkeypatch.delenv("JUPYTERHUB_API_URL", raising=False)
+    assert service.main(["--hub", "--home", str(home)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "JUPYTERHUB_API_URL" in err[0]

@@ -201,3 +201,18 @@ def test_the_phase_timer_counts_down_and_nudges_on_overrun():
     assert late["overrun"] and late["minutes_left"] == -2 and "move on to card" in late["nudge"]
     assert S.timer({**row, "started_at": None}, at=t0)["phase"] == "not started"
     assert S.timer({**row, "status": "closed"})["phase"] == "closed"
+
+
+def test_a_retried_send_is_recorded_once(made, home):
+    """When a reply is lost and the toolkit sends again with the same uid, is the event or card recorded once,
+    with the same answer?"""
+    out, folder = made
+    sid = out["id"]
+    a = S.record_event(sid, "cell", {"label": "x"}, uid="u-1", home=home)
+    b = S.record_event(sid, "cell", {"label": "x"}, uid="u-1", home=home)
+    assert a["id"] == b["id"] and b.get("repeated")
+    card = card_for(S.get(sid, home=home)["truth"])
+    first = S.record_card(sid, card, uid="c-1", home=home)
+    again = S.record_card(sid, card, uid="c-1", home=home)
+    assert first["first"] is True and again == first
+    assert [e["kind"] for e in S.timeline(sid, home=home)] == ["cell", "card"]

@@ -13,7 +13,7 @@ SEEDS = (0, 1)
 
 @pytest.fixture(scope="module", params=SEEDS)
 def variant(request):
-    return dg.build_variant("lead_conversion", request.param, n_offline=N, n_production=N)
+    return dg.build_variant("lead_conversion", request.param, family="calibration_mismatch", n_offline=N, n_production=N)
 
 
 def test_truth_has_no_culprit_segment_or_onset(variant):

@@ -11,7 +11,7 @@ N = 4000
 
 @pytest.fixture(scope="module", params=SEEDS)
 def variant(request):
-    return dg.build_variant("content_recommendation_ctr", request.param, n_offline=N, n_production=N)
+    return dg.build_variant("content_recommendation_ctr", request.param, family="concept_drift", n_offline=N, n_production=N)
 
 
 def _parts(v):

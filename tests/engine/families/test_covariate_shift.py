@@ -14,7 +14,7 @@ N = 4000
 
 @pytest.fixture(scope="module", params=SEEDS)
 def variant(request):
-    return dg.build_variant("credit_default", request.param, n_offline=N, n_production=N)
+    return dg.build_variant("credit_default", request.param, family="covariate_shift", n_offline=N, n_production=N)
 
 
 def _rank_above_offline_median(v, col):
@@ -41,7 +41,7 @@ def test_is_the_labelling_law_the_same_offline_and_online():
     """Is P(y|x) unchanged: does one fixed hump in the culprit, applied to both parts, give the
     extra log-odds each part carries?"""
     sc = load_scenario("credit_default")
-    world, family, _ = build_world(sc, 0, n_offline=N, n_production=N)
+    world, family, _ = build_world(sc, 0, family="covariate_shift", n_offline=N, n_production=N)
     key = family.key
     col = world.columns[key]
     for part in ("offline", "production"):

@@ -13,7 +13,7 @@ SEEDS = (0, 1)
 
 @pytest.fixture(scope="module", params=SEEDS)
 def variant(request):
-    return dg.build_variant("hospital_readmission", request.param, n_offline=N, n_production=N)
+    return dg.build_variant("hospital_readmission", request.param, family="group_leakage", n_offline=N, n_production=N)
 
 
 def _entity_columns(variant):

@@ -14,7 +14,7 @@ SEEDS = (0, 1)
 
 @pytest.fixture(scope="module", params=SEEDS)
 def variant(request):
-    return dg.build_variant("account_takeover", request.param, n_offline=N, n_production=N)
+    return dg.build_variant("account_takeover", request.param, family="imbalance_wrong_metric", n_offline=N, n_production=N)
 
 
 def test_truth_has_no_culprit_and_team_reports_accuracy_at_half(variant):

@@ -14,7 +14,7 @@ SEEDS = (0, 1)
 
 @pytest.fixture(scope="module", params=SEEDS)
 def variant(request):
-    return dg.build_variant("card_chargebacks", request.param, n_offline=N, n_production=N)
+    return dg.build_variant("card_chargebacks", request.param, family="label_delay", n_offline=N, n_production=N)
 
 
 def _age_days(v):

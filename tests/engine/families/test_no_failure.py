@@ -12,7 +12,7 @@ N = 8000
 
 @pytest.fixture(scope="module", params=SEEDS)
 def variant(request):
-    return dg.build_variant("insurance_lapse", request.param, n_offline=N, n_production=N)
+    return dg.build_variant("insurance_lapse", request.param, family="no_failure", n_offline=N, n_production=N)
 
 
 def test_is_the_truth_empty_but_for_the_decoys(variant):

@@ -14,7 +14,7 @@ SEEDS = (0, 1)
 
 @pytest.fixture(scope="module", params=SEEDS)
 def variant(request):
-    return dg.build_variant("marketplace_seller_risk", request.param, n_offline=N, n_production=N)
+    return dg.build_variant("marketplace_seller_risk", request.param, family="preprocessing_leakage", n_offline=N, n_production=N)
 
 
 def test_truth_names_the_encoded_column(variant):

@@ -12,7 +12,7 @@ N = 8000
 
 @pytest.fixture(scope="module", params=SEEDS)
 def variant(request):
-    return dg.build_variant("support_escalation", request.param, n_offline=N, n_production=N)
+    return dg.build_variant("support_escalation", request.param, family="prior_shift", n_offline=N, n_production=N)
 
 
 def _labelled(v):

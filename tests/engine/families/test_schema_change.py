@@ -12,7 +12,7 @@ UNIT_FACTORS = {60.0, 1000.0, 100.0}
 
 @pytest.fixture(scope="module", params=SEEDS)
 def variant(request):
-    return dg.build_variant("ride_cancellations", request.param, n_offline=N, n_production=N)
+    return dg.build_variant("ride_cancellations", request.param, family="schema_change", n_offline=N, n_production=N)
 
 
 def _after(v, frame):

@@ -13,7 +13,7 @@ SEEDS = (0, 1, 2)
 
 @pytest.fixture(scope="module", params=SEEDS)
 def variant(request):
-    return dg.build_variant("telecom_churn", request.param, n_offline=N, n_production=N)
+    return dg.build_variant("telecom_churn", request.param, family="slice_failure", n_offline=N, n_production=N)
 
 
 def _inside(frame, segment):

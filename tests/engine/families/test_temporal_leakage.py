@@ -13,7 +13,7 @@ SEEDS = (0, 1)
 
 @pytest.fixture(scope="module", params=SEEDS)
 def variant(request):
-    return dg.build_variant("ad_click_through", request.param, n_offline=N, n_production=N)
+    return dg.build_variant("ad_click_through", request.param, family="temporal_leakage", n_offline=N, n_production=N)
 
 
 def test_truth_names_the_time_proxy_only(variant):

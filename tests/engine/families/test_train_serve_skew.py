@@ -13,7 +13,7 @@ SEEDS = (0, 3)
 
 @pytest.fixture(scope="module", params=SEEDS)
 def variant(request):
-    return dg.build_variant("food_delivery_late", request.param, n_offline=N, n_production=N)
+    return dg.build_variant("food_delivery_late", request.param, family="train_serve_skew", n_offline=N, n_production=N)
 
 
 def test_truth_names_one_numeric_culprit_and_no_segment(variant):
