@@ -573,8 +573,7 @@ def time_window_explorer(case: Case, *, start=None, end=None, unit: str = "week"
     if unit not in gap.UNITS:
         raise ValueError(f"unit must be one of {', '.join(gap.UNITS)}, got {unit!r}")
     d = days(case)
-    for u in gap.UNITS:
-        _periods_all(case, u)
+    _periods_all(case, unit)  # the other unit's table is made on the first switch to it
     lo = _day_index(d, start, 0, "start")
     hi = _day_index(d, end, len(d) - 1, "end")
     if hi <= lo:

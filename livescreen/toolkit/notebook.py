@@ -44,6 +44,18 @@ def _display(*objs):
     display(*objs)
 
 
+def _figures(*figs) -> None:
+    """Show figures as PNG images rendered once here (the inline backend would render each twice, to
+    find a tight bounding box): the report and the gap cost half as much to draw."""
+    try:
+        from IPython.display import Image
+    except ImportError:  # pragma: no cover
+        _display(*figs)
+        return
+    from .explorers import render
+    _display(*(Image(data=render(f), format="png") for f in figs))
+
+
 def _say(text: str, colour: str = NOTE) -> None:
     """One visible line in the cell's output (HTML in a notebook, plain text elsewhere)."""
     try:
@@ -100,12 +112,12 @@ def offline_report(case: Case) -> None:
     computed here only for a folder that lacks it.
     """
     r = report.offline_report(case)
-    _display(r["confusion"], r["curves"], r["importance"])
+    _figures(r["confusion"], r["curves"], r["importance"])
 
 
 def online_offline_gap(case: Case) -> None:
     """Display the weekly production metric against the offline level."""
-    _display(gap.gap_figure(case))
+    _figures(gap.gap_figure(case))
 
 
 def card_form(case: Case | None = None, *, card: dict | None = None):
@@ -211,7 +223,8 @@ def run_first_experiment(where=None) -> ExperimentResult | None:
              "use ls.run(case, {'type': ...}) to run a catalogue experiment.")
         return None
     result = run_experiment(case, exp)
-    _display(result, result.plot())
+    _display(result)
+    _figures(result.plot())
     return result
 
 
@@ -220,5 +233,6 @@ def run(case: Case, experiment: dict) -> ExperimentResult:
     if committed_card(case.folder or Path(".")) is None:
         raise CardError("commit your first-experiment card before running experiments")
     result = run_experiment(case, experiment)
-    _display(result, result.plot())
+    _display(result)
+    _figures(result.plot())
     return result

@@ -187,10 +187,6 @@ def _digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-# one xdist worker runs the module, so the batch (a module fixture, minutes of nbgrader) is built once
-pytestmark = pytest.mark.xdist_group("robustness")
-
-
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("robustness")

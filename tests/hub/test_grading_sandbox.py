@@ -60,10 +60,6 @@ def _insert_before_card(path: Path, *codes: str) -> None:
     nbformat.write(nb, path)
 
 
-# one xdist worker runs the module: its module fixture is built once
-pytestmark = pytest.mark.xdist_group("hub-grading")
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("sandbox")
