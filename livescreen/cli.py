@@ -283,8 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        __import__("livescreen.scenario_cli").scenario_cli.apply_global(args)
-        return args.func(args)
+        from livescreen.scenario_cli import scenario_folders
+        with scenario_folders(args):
+            return args.func(args)
     except (UsageError, ScenarioError, FolderError, HubError) as exc:
         print(f"livescreen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 
 
 def add_global(parser) -> None:
@@ -12,12 +13,24 @@ def add_global(parser) -> None:
                         help="a folder of your own scenario YAMLs (repeatable; adds to $LIVESCREEN_SCENARIOS)")
 
 
-def apply_global(args) -> None:
+@contextmanager
+def scenario_folders(args):
+    """``--scenarios DIR``: the folders join ``LIVESCREEN_SCENARIOS`` for this command only."""
     dirs = getattr(args, "scenario_dirs", None)
-    if dirs:
-        from data_generators.scenario import ENV_DIRS
-        old = [p for p in os.environ.get(ENV_DIRS, "").split(os.pathsep) if p]
-        os.environ[ENV_DIRS] = os.pathsep.join([*dirs, *old])
+    if not dirs:
+        yield
+        return
+    from data_generators.scenario import ENV_DIRS
+    before = os.environ.get(ENV_DIRS)
+    old = [p for p in (before or "").split(os.pathsep) if p]
+    os.environ[ENV_DIRS] = os.pathsep.join([*dirs, *old])
+    try:
+        yield
+    finally:  # a caller that runs several commands in one process (a test, a notebook) keeps its own
+        if before is None:
+            os.environ.pop(ENV_DIRS, None)
+        else:
+            os.environ[ENV_DIRS] = before
 
 
 def cmd_new(args) -> int:
