@@ -178,11 +178,11 @@ class HubAuth(Auth):
         token = handler.bearer()
         model = await self.user_for(token) if token else None
         if model is None and self.oauth is not None:
-            model = self.oauth.get_user(handler)  # the hub's OAuth cookie (jupyterhub.services.auth)
-            if asyncio.iscoroutine(model) or isinstance(model, asyncio.Future):
-                model = await model
-            if model and "groups" not in model:
+            # the hub's OAuth cookie (jupyterhub.services.auth); sync=False: the default blocks the loop
+            model = await self.oauth.get_user(handler, sync=False)
+            if model and ("groups" not in model or "admin" not in model):  # an OAuth token identifies only
                 model = await self.user_for_name(model["name"])
+        handler.hub_user = model  # who was identified at all (None: send a page visitor to the hub's login)
         return model["name"] if self.is_interviewer(model) else None
 
     async def user_for_name(self, name: str) -> dict | None:
@@ -278,8 +278,9 @@ class Interviewer(Base):
         if self.who is None:
             oauth = getattr(self.auth, "oauth", None)
             if isinstance(self, Page) and self.auth.mode == "hub" and oauth is not None \
-                    and self.bearer() is None and not self.get_cookie(oauth.cookie_name):
-                # the hub's OAuth: a state cookie, then the hub's authorize URL (as HubOAuthenticated does)
+                    and self.bearer() is None and getattr(self, "hub_user", None) is None:
+                # nobody identified (no cookie, or an expired one): the hub's OAuth, as HubOAuthenticated
+                # does: a state cookie, then the hub's authorize URL; a known non-interviewer gets 403
                 from tornado.httputil import url_concat
                 state = oauth.set_state_cookie(self, next_url=self.request.uri)
                 return self.redirect(url_concat(oauth.login_url, {"state": state}))
