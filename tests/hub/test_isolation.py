@@ -337,6 +337,13 @@ def _login(s: Session):
         return e.code, e.geturl(), e.read()
 
 
+def _plant_cookie(s: Session, name: str, value: str) -> None:
+    """Put a cookie for the console's path in ``s``'s jar (as an old browser session would have)."""
+    import http.cookiejar
+    s.jar.set_cookie(http.cookiejar.Cookie(
+        0, name, value, None, False, "127.0.0.1", False, False, CONSOLE, True, False, None, False, None, None, {}))
+
+
 def test_only_interviewers_open_the_console_and_candidates_post_only_to_their_own_session(world, hub_root):
     """On the real hub: does an interviewer who logs in with their password reach the console through the
     hub's OAuth and see the sessions, while a logged-in candidate is refused the console and the interviewer
@@ -388,6 +395,7 @@ def test_only_interviewers_open_the_console_and_candidates_post_only_to_their_ow
     # the interviewer logs in to the hub with their password and opens the console through the hub's OAuth
     # (they have no server of their own: the hub lands them on the console, not on a failing spawn)
     iv = world["interviewer"]
+    _plant_cookie(iv, "service-livescreen", "expired-or-forged")  # a stale console cookie sends them to log in
     status, url, page = _login(iv)
     assert status == 200 and url == hub.url + CONSOLE and b"livescreen console" in page, (status, url, page[:300])
     status, url, page = _open(iv, CONSOLE)
