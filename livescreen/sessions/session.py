@@ -176,6 +176,8 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
     seed = secrets.randbits(63)  # the secret: from the OS's generator, unrelated to the candidate id
     if hub and hub_user:
         raise SessionError("give --hub (the candidate id is the hub login) or --hub-user USER, not both")
+    if hub_user and os.geteuid() != 0:
+        raise SessionError("--hub-user delivers into the candidate's hub home, which needs root: run it with sudo")
     token = None
     if hub:
         out, truth, hub_user = _deliver_to_hub(candidate.strip(), scenario=scenario, seed=seed)
@@ -197,7 +199,11 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
                                                     "folder": str(out)}))
         os.chmod(out / SERVICE_FILE, 0o600)
         if hub_user:
-            out, hub_user = _deliver_folder_to_hub(out, user=hub_user)
+            try:
+                out, hub_user = _deliver_folder_to_hub(out, user=hub_user)
+            except SessionError:
+                shutil.rmtree(out, ignore_errors=True)  # nothing half-made: no session, no stray folder
+                raise
             token = None  # the hub user's own token identifies them
     t = now()
     row = {"id": session_id, "candidate": candidate.strip(), "scenario": scenario, "seed": seed, "truth": truth,
