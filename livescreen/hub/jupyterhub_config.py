@@ -55,3 +55,15 @@ c.JupyterHub.load_roles = [{"name": "livescreen-admin", "services": ["livescreen
                                        "read:users", "admin:groups", "read:hub", "access:servers"]}]
 c.JupyterHub.services += settings.get("services", [])
 c.JupyterHub.load_roles += settings.get("roles", [])
+
+
+# interviewers have no server of their own (no Unix user): after login they land on the session
+# console (the hub service ``livescreen``) instead of a failing spawn; candidates on their own server
+if any(svc.get("name") == "livescreen" for svc in settings.get("services", [])):
+    def _landing(handler):
+        user = handler.current_user
+        if user is not None and (user.admin or any(g.name == "interviewers" for g in user.groups)):
+            return "/services/livescreen/"
+        return ""  # the hub's default: the candidate's own server
+
+    c.JupyterHub.default_url = _landing

@@ -159,26 +159,6 @@ class Hub:
             pass
 
 
-SERVICE_NAME = "livescreen"
-
-
-def session_service(*, home: Path, port: int | None = None) -> tuple[dict, dict, dict]:
-    """The session service (``livescreen.sessions.service``, issue #9) as a hub-managed service.
-
-    It runs as the hub's own account (root: the interviewer side) with its store in ``home``
-    (0700); candidates reach it through the proxy at ``/services/livescreen/`` with their own hub
-    token, which the service checks against the hub API. Returns ``(service, role, candidate env)``.
-    """
-    port = port or _free_port()
-    home = paths.private_dir(home)
-    service = {"name": SERVICE_NAME, "url": f"http://127.0.0.1:{port}",
-               "command": [sys.executable, "-m", "livescreen.sessions.service", "--hub", "--port", str(port),
-                           "--home", str(home)],
-               "environment": {"LIVESCREEN_HOME": str(home)}, "oauth_no_confirm": True}
-    role = {"name": "livescreen-service", "services": [SERVICE_NAME], "scopes": ["read:users", "read:groups"]}
-    return service, role, {}
-
-
 def start_hub(*, state: Path | None = None, port: int | None = None, candidate_env: Path | None = None,
               interviewers=(), services=(), roles=(), candidate_environment=None, sessions: bool = True,
               spawner_args=(), wait: float = 60, log: Path | None = None) -> Hub:
@@ -200,12 +180,13 @@ def start_hub(*, state: Path | None = None, port: int | None = None, candidate_e
     port = port or _free_port()
     services, roles, candidate_environment = list(services), list(roles), dict(candidate_environment or {})
     if sessions:
+        from livescreen.sessions.service import hub_service  # the sessions floor, below the hub
         paths.private_dir(paths.store_dir())
-        svc, role, _ = session_service(home=paths.store_dir() / "sessions")
+        svc, role, env = hub_service(home=paths.store_dir() / "sessions", hub_url=f"http://127.0.0.1:{port}")
         services.append(svc)
         roles.append(role)
-        candidate_environment.setdefault("LIVESCREEN_SERVICE_URL",
-                                         f"http://127.0.0.1:{port}/services/{SERVICE_NAME}/")
+        for key, value in env.items():
+            candidate_environment.setdefault(key, value)
     settings = write_settings(state=state, port=port, candidate_env=candidate_env, interviewers=interviewers,
                               services=services, roles=roles, candidate_environment=candidate_environment,
                               spawner_args=spawner_args)

@@ -34,7 +34,7 @@ def _ts(v) -> str:
 def cmd_new(args) -> int:
     from .session import new_session
     out = _call(new_session, scenario=args.scenario, candidate=args.candidate, interviewers=args.interviewer or (),
-                out=args.out, hub=args.hub, service_url=args.service_url, home=args.home,
+                out=args.out, hub=args.hub, hub_user=args.hub_user, service_url=args.service_url, home=args.home,
                 start=args.start, n_offline=args.n_offline, n_production=args.n_production)
     print(f"session     {out['id']}  (candidate {out['candidate']}, scenario {out['scenario']})")
     print(f"candidate   {out['folder']}/" + (f"  (delivered into {out['hub_user']}'s hub home)" if out["hub_user"] else ""))
@@ -262,6 +262,8 @@ def add_parser(sub) -> None:
     p.add_argument("--out", help="the local candidate folder (default ./candidates/<session id>)")
     p.add_argument("--hub", action="store_true", help="deliver into the candidate's hub home (as root; "
                    "`livescreen hub add-candidate ID` first) instead of a local folder")
+    p.add_argument("--hub-user", help="a hub user (`livescreen hub add-candidate`) who reports to this session with their "
+                   "own hub token: the folder is built locally and a copy delivered into their home (as root)")
     p.add_argument("--service-url", help="where the candidate's kernel reaches the service (default http://127.0.0.1:8765/)")
     p.add_argument("--start", action="store_true", help="start the phase clock now")
     p.add_argument("--n-offline", type=int, help=argparse_suppress())

@@ -29,9 +29,9 @@ own ``JUPYTERHUB_API_TOKEN``; the service asks the hub API who it belongs to and
 user's open session. Interviewers log in through the hub (OAuth, ``jupyterhub.services.auth``) and
 must be hub admins or in the group ``$LIVESCREEN_INTERVIEWER_GROUP`` (default ``interviewers``).
 
-Entry point for the hub (issue #12): ``hub_service(home=..., port=...)`` returns the service entry,
-its role and the candidates' environment, ready for ``start_hub(services=[...], roles=[...],
-candidate_environment=...)``; written out, that is::
+Entry point for the hub: ``hub_service(home=..., port=..., hub_url=...)`` returns the service entry,
+its role and the candidates' environment; ``livescreen.hub.server.start_hub`` registers it (the
+one place the entry is built); written out, that is::
 
     c.JupyterHub.services = [{
         "name": "livescreen", "url": "http://127.0.0.1:8765", "oauth_no_confirm": True,
@@ -40,7 +40,7 @@ candidate_environment=...)``; written out, that is::
     }]
     c.JupyterHub.load_roles = [{"name": "livescreen-sessions", "services": ["livescreen"],
                                 "scopes": ["read:users", "read:users:groups", "read:groups"]}]
-    # and every candidate server gets LIVESCREEN_SERVICE_URL=http://127.0.0.1:8765/services/livescreen/
+    # and every candidate server gets LIVESCREEN_SERVICE_URL=<hub URL>/services/livescreen/ (the proxy)
 
 Environment: ``LIVESCREEN_HOME`` (the store), ``LIVESCREEN_DB`` (an SQLAlchemy URL instead of the
 SQLite file), ``LIVESCREEN_INTERVIEWER_GROUP``; on the hub also the ``JUPYTERHUB_*`` variables the
@@ -178,11 +178,11 @@ class HubAuth(Auth):
         token = handler.bearer()
         model = await self.user_for(token) if token else None
         if model is None and self.oauth is not None:
-            model = self.oauth.get_user(handler)  # the hub's OAuth cookie (jupyterhub.services.auth)
-            if asyncio.iscoroutine(model) or isinstance(model, asyncio.Future):
-                model = await model
-            if model and "groups" not in model:
+            # the hub's OAuth cookie (jupyterhub.services.auth); sync=False: the default blocks the loop
+            model = await self.oauth.get_user(handler, sync=False)
+            if model and ("groups" not in model or "admin" not in model):  # an OAuth token identifies only
                 model = await self.user_for_name(model["name"])
+        handler.hub_user = model  # who was identified at all (None: send a page visitor to the hub's login)
         return model["name"] if self.is_interviewer(model) else None
 
     async def user_for_name(self, name: str) -> dict | None:
@@ -278,8 +278,9 @@ class Interviewer(Base):
         if self.who is None:
             oauth = getattr(self.auth, "oauth", None)
             if isinstance(self, Page) and self.auth.mode == "hub" and oauth is not None \
-                    and self.bearer() is None and not self.get_cookie(oauth.cookie_name):
-                # the hub's OAuth: a state cookie, then the hub's authorize URL (as HubOAuthenticated does)
+                    and self.bearer() is None and getattr(self, "hub_user", None) is None:
+                # nobody identified (no cookie, or an expired one): the hub's OAuth, as HubOAuthenticated
+                # does: a state cookie, then the hub's authorize URL; a known non-interviewer gets 403
                 from tornado.httputil import url_concat
                 state = oauth.set_state_cookie(self, next_url=self.request.uri)
                 return self.redirect(url_concat(oauth.login_url, {"state": state}))
@@ -395,14 +396,29 @@ class ApiScorecard(Interviewer):
 SERVICE_NAME = "livescreen"
 
 
-def hub_service(*, home: str | os.PathLike, port: int = 8765) -> tuple[dict, dict, dict]:
+def hub_service(*, home: str | os.PathLike, port: int | None = None,
+                hub_url: str | None = None) -> tuple[dict, dict, dict]:
     """What the hub needs to run this service: ``(service, role, candidate_environment)``.
 
-    For ``livescreen.hub.server.start_hub(services=[service], roles=[role],
-    candidate_environment=env)``: the hub starts ``python -m livescreen.sessions.service --hub``
-    with the interviewer's store, grants it read access to users and groups (to check candidates'
-    tokens and the interviewers group), and gives every candidate server ``LIVESCREEN_SERVICE_URL``.
+    The one place the session service's hub entry is built (``livescreen.hub.server.start_hub``
+    uses it). The hub starts ``python -m livescreen.sessions.service --hub`` as its own account
+    (the interviewer side) with the interviewer's store ``home`` (made 0700), grants it read access
+    to users and groups (to check candidates' tokens and the interviewers group), skips the OAuth
+    consent page for the console, and gives every candidate server ``LIVESCREEN_SERVICE_URL``.
+
+    Parameters
+    ----------
+    home : the interviewer's store for the service (sessions, truth, events).
+    port : the service's own port on 127.0.0.1; default a free one.
+    hub_url : the hub's public URL (``http://127.0.0.1:8000``); candidates then reach the service
+        through the hub's proxy at ``<hub_url>/services/livescreen/``, else at its own port.
     """
+    if port is None:
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    home = store.home(home)
     url = f"http://127.0.0.1:{port}"
     service = {"name": SERVICE_NAME, "url": url, "oauth_no_confirm": True,
                "command": [sys.executable, "-m", "livescreen.sessions.service", "--hub"],
@@ -410,7 +426,7 @@ def hub_service(*, home: str | os.PathLike, port: int = 8765) -> tuple[dict, dic
                                **({store.DB_ENV: os.environ[store.DB_ENV]} if os.environ.get(store.DB_ENV) else {})}}
     role = {"name": "livescreen-sessions", "services": [SERVICE_NAME],
             "scopes": ["read:users", "read:users:groups", "read:groups"]}
-    env = {"LIVESCREEN_SERVICE_URL": f"{url}/services/{SERVICE_NAME}/"}
+    env = {"LIVESCREEN_SERVICE_URL": f"{(hub_url or url).rstrip('/')}/services/{SERVICE_NAME}/"}
     return service, role, env
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pwd
 import secrets
 import shutil
 from datetime import datetime, timedelta, timezone
@@ -137,7 +138,7 @@ def session_folder(session_id: str, *, home=None) -> Path:
 
 # ------------------------------------------------------------------------------ new
 def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Path | None = None,
-                hub: bool = False, service_url: str | None = None, home=None,
+                hub: bool = False, hub_user: str | None = None, service_url: str | None = None, home=None,
                 n_offline: int | None = None, n_production: int | None = None, start: bool = False) -> dict:
     """Create a session: a secret seed, the variant, the candidate folder, the record.
 
@@ -149,6 +150,10 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
     out : the local candidate folder (default ``./candidates/<session id>``). Replaced whole.
     hub : deliver into the candidate's hub home instead (``livescreen.hub.exchange.deliver``; the
         candidate was added with ``livescreen hub add-candidate ID``, and ID is ``candidate``).
+    hub_user : a hub user (``lsc-<id>``, added with ``livescreen hub add-candidate``) whose own hub
+        token reports to this session; the folder is built as for a local session (``out``) and a
+        copy is delivered into that user's home (``livescreen.hub.exchange.deliver_folder``, as
+        root). Unlike ``hub``, ``candidate`` stays the applicant tracking system's id.
     service_url : where the candidate's kernel reaches the session service (local mode).
     start : start the phase clock now (else the interviewer starts it from the console or CLI).
 
@@ -169,7 +174,11 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
     folder, eng = _db(home)
     session_id = "s-" + secrets.token_hex(5)
     seed = secrets.randbits(63)  # the secret: from the OS's generator, unrelated to the candidate id
-    token = hub_user = None
+    if hub and hub_user:
+        raise SessionError("give --hub (the candidate id is the hub login) or --hub-user USER, not both")
+    if hub_user and os.geteuid() != 0:
+        raise SessionError("--hub-user delivers into the candidate's hub home, which needs root: run it with sudo")
+    token = None
     if hub:
         out, truth, hub_user = _deliver_to_hub(candidate.strip(), scenario=scenario, seed=seed)
     else:
@@ -189,6 +198,13 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
         (out / SERVICE_FILE).write_text(json.dumps({"url": service_url or DEFAULT_SERVICE_URL, "token": token,
                                                     "folder": str(out)}))
         os.chmod(out / SERVICE_FILE, 0o600)
+        if hub_user:
+            try:
+                out, hub_user = _deliver_folder_to_hub(out, user=hub_user)
+            except SessionError:
+                shutil.rmtree(out, ignore_errors=True)  # nothing half-made: no session, no stray folder
+                raise
+            token = None  # the hub user's own token identifies them
     t = now()
     row = {"id": session_id, "candidate": candidate.strip(), "scenario": scenario, "seed": seed, "truth": truth,
            "interviewers": names, "phases": plan, "status": "open", "phase": PHASES[0],
@@ -230,6 +246,25 @@ def _deliver_to_hub(candidate: str, *, scenario: str, seed: int) -> tuple[Path, 
     except PermissionError:
         raise SessionError("delivering into a hub home needs root (the folder is chowned to the candidate)") from None
     return dest, truth, user
+
+
+def _deliver_folder_to_hub(folder: Path, *, user: str) -> tuple[Path, str]:
+    """Copy a built candidate folder into hub user ``user``'s home (as root).
+
+    Returns the delivered folder and the hub user's name as the hub knows it (``lsc-<id>``).
+    """
+    try:
+        from livescreen.hub.exchange import deliver_folder
+    except ImportError:
+        raise SessionError("--hub-user needs livescreen.hub, which this install lacks: leave it out") from None
+    try:
+        dest = deliver_folder(folder, user=user)
+        return dest, pwd.getpwuid(dest.stat().st_uid).pw_name
+    except _hub_error() as exc:
+        raise SessionError(str(exc)) from None
+    except (PermissionError, KeyError):
+        raise SessionError(f"delivering into {user}'s hub home needs root and the user "
+                           "(`livescreen hub add-candidate`)") from None
 
 
 # ------------------------------------------------------------------------------ lookups

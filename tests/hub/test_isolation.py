@@ -78,14 +78,17 @@ def world(hub_root):
         exchange.deliver(n, scenario=SC, seed=seed, store=root / "store")
     (root / "store" / "gradebook.db").write_bytes(b"SQLite format 3\x00")  # where the lasting gradebook lives
     os.chmod(root / "store" / "gradebook.db", 0o600)
-    hub = start_hub(state=state)
+    iv = unique_id("iv")  # an interviewer login (hub admin, group interviewers): no Unix user, no server
+    iv_password = users.add_interviewer(iv, state=state)
+    hub = start_hub(state=state, interviewers=[iv])
     sa, sb = Session(hub.url, a, pa), Session(hub.url, b, pb)
     for s in (sa, sb):
         assert s.login(), f"{s.name} could not log in with their own password"
         s.get_token()
         s.start_server()
     kernel = sa.kernel()
-    yield {"hub": hub, "a": sa, "b": sb, "kernel": kernel, "root": root, "state": state}
+    yield {"hub": hub, "a": sa, "b": sb, "kernel": kernel, "root": root, "state": state,
+           "interviewer": Session(hub.url, iv, iv_password)}
     kernel.close()
     hub.stop()
 
@@ -300,3 +303,112 @@ def test_the_first_card_cannot_be_forged_or_replaced(world):
     assert rec["card"]["hypothesis"]["family"] == "prior_shift"
     # and the service's store is the interviewer's: A cannot reach it (checked as the store above)
     assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+
+
+CONSOLE = "/services/livescreen/"
+
+
+def _open(s: Session, path: str, *, token: bool = False):
+    """GET ``path`` as a browser would (cookies, redirects followed): ``(status, final URL, body)``."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(s.url + path, headers={"Authorization": f"token {s.token}"} if token else {})
+    try:
+        with s.opener.open(req, timeout=60) as r:
+            return r.status, r.geturl(), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.geturl(), e.read()
+
+
+def _login(s: Session):
+    """Log in through the hub's login form as a browser would: ``(status, final URL, body)`` where it lands."""
+    import re
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    _, _, page = _open(s, "/hub/login")
+    xsrf = re.search(rb'name="_xsrf" value="([^"]+)"', page).group(1).decode()
+    form = urllib.parse.urlencode({"username": s.name, "password": s.password, "_xsrf": xsrf}).encode()
+    req = urllib.request.Request(s.url + "/hub/login", data=form, method="POST")
+    try:
+        with s.opener.open(req, timeout=60) as r:
+            return r.status, r.geturl(), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.geturl(), e.read()
+
+
+def _plant_cookie(s: Session, name: str, value: str) -> None:
+    """Put a cookie for the console's path in ``s``'s jar (as an old browser session would have)."""
+    import http.cookiejar
+    s.jar.set_cookie(http.cookiejar.Cookie(
+        0, name, value, None, False, "127.0.0.1", False, False, CONSOLE, True, False, None, False, None, None, {}))
+
+
+def test_only_interviewers_open_the_console_and_candidates_post_only_to_their_own_session(world, hub_root):
+    """On the real hub: does an interviewer who logs in with their password reach the console through the
+    hub's OAuth and see the sessions, while a logged-in candidate is refused the console and the interviewer
+    API, and can a candidate's own hub token record events and a card into their own session only?"""
+    try:
+        from livescreen.sessions import session
+        from livescreen.toolkit.card import empty_card
+    except ImportError:
+        pytest.skip("the session service (livescreen/sessions/, issue #9) is not in this tree")
+    from livescreen.hub import users
+    hub, a = world["hub"], world["a"]
+    home = world["root"] / "store" / "sessions"  # the hub-managed service's store (start_hub)
+    _, made = hub_root
+    c_name, c_password = users.add_candidate(unique_id("c"), state=world["state"])  # a candidate of their own,
+    made.append(c_name)  # so this test shares no session with the others in the module
+    c = Session(hub.url, c_name, c_password)
+    assert c.login()
+    c.get_token()
+    # no open session yet: the candidate's token records nothing
+    status, _ = c.request("POST", CONSOLE + "api/events", {"kind": "cell", "label": "too-early"})
+    assert status == 403, status
+    row = session.new_session(scenario=SC, candidate=c_name, hub=True, interviewers=[world["interviewer"].name],
+                              home=home)
+    assert row["hub_user"] == c_name
+    other = session.new_session(scenario=SC, candidate="ats-other", out=world["root"] / "other-out", home=home,
+                                n_offline=500, n_production=500)
+
+    # the candidate's own hub token, through the hub's proxy: events and the card land in their session only
+    status, body = c.request("POST", CONSOLE + "api/events", {"kind": "cell", "label": "c-cell-1", "error": False})
+    assert status == 201, (status, body)
+    card = empty_card()
+    card["hypothesis"]["family"] = "covariate_shift"
+    card.update(evidence="seen", experiment={"type": "matured_labels_only"}, expected_if_true="a",
+                expected_if_false="b", decision="d")
+    status, body = c.request("POST", CONSOLE + "api/card", {"card": card})
+    assert status == 201 and json.loads(body)["first"] is True, (status, body)
+    mine = session.timeline(row["id"], home=home)
+    assert [e["data"].get("label") for e in mine if e["kind"] == "cell"] == ["c-cell-1"]
+    assert session.get(row["id"], home=home)["card"]["hypothesis"]["family"] == "covariate_shift"
+    assert session.timeline(other["id"], home=home) == []
+    # and the candidate cannot read or act on any session through the interviewer API
+    for method, path, body in (("GET", "api/sessions", None), ("GET", f"api/sessions/{row['id']}", None),
+                               ("GET", f"api/sessions/{other['id']}/scorecard.json", None),
+                               ("POST", f"api/sessions/{other['id']}/note", {"text": "x"}),
+                               ("POST", f"api/sessions/{row['id']}/close", {})):
+        status, _ = c.request(method, CONSOLE + path, body)
+        assert status == 403, (method, path, status)
+
+    # the interviewer logs in to the hub with their password and opens the console through the hub's OAuth
+    # (they have no server of their own: the hub lands them on the console, not on a failing spawn)
+    iv = world["interviewer"]
+    _plant_cookie(iv, "service-livescreen", "expired-or-forged")  # a stale console cookie sends them to log in
+    status, url, page = _login(iv)
+    assert status == 200 and url == hub.url + CONSOLE and b"livescreen console" in page, (status, url, page[:300])
+    status, url, page = _open(iv, CONSOLE)
+    assert status == 200 and url == hub.url + CONSOLE and b"livescreen console" in page, (status, url, page[:300])
+    status, _, body = _open(iv, CONSOLE + "api/sessions")  # the list the page shows, with the OAuth cookie only
+    assert status == 200, (status, body[:300])
+    assert {row["id"], other["id"]} <= {s["id"] for s in json.loads(body)}
+    status, _, page = _open(iv, CONSOLE + f"sessions/{row['id']}")
+    assert status == 200 and row["id"].encode() in page
+
+    # candidates logged in to the hub are refused the console page and, with the same cookies, its API
+    for cand in (c, a):
+        status, url, page = _open(cand, CONSOLE)  # the hub refuses them the service's OAuth (no access scope)
+        assert status == 403 and b"livescreen console" not in page, (cand.name, status, url)
+        status, _, body = _open(cand, CONSOLE + "api/sessions")
+        assert status == 403 and row["id"].encode() not in body, (cand.name, status)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import threading
 
 import pytest
@@ -181,6 +182,10 @@ def test_the_hub_entry_point(home, monkeypatch, capsys):
     assert svc["command"][1:] == ["-m", "livescreen.sessions.service", "--hub"]
     assert svc["environment"]["LIVESCREEN_HOME"] == str(home) and role["services"] == [svc["name"]]
     assert "read:users" in role["scopes"] and env["LIVESCREEN_SERVICE_URL"] == "http://127.0.0.1:8799/services/livescreen/"
+    # on the hub, candidates reach it through the hub's proxy; the store is the interviewer's (0700)
+    _, _, env = service.hub_service(home=home, hub_url="http://127.0.0.1:8000/")
+    assert env["LIVESCREEN_SERVICE_URL"] == "http://127.0.0.1:8000/services/livescreen/"
+    assert os.stat(home).st_mode & 0o777 == 0o700
     monkeypatch.delenv("JUPYTERHUB_API_URL", raising=False)
     assert service.main(["--hub", "--home", str(home)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
