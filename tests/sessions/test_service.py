@@ -78,7 +78,7 @@ def test_kill_and_restart_the_service_mid_session_loses_nothing(svc, two, home, 
     kinds = [e["kind"] for e in state["events"]]
     assert kinds == ["start", "cell", "explorer", "hint", "cell", "experiment", "card"], kinds
     assert state["events"][5]["data"]["before_card"] is True
-    assert state["ratings"]["raters"] == ["ana"] and state["planted"]["family"] == "target_leakage"
+    assert state["ratings"]["raters"] == ["ana"] and state["planted"]["family"] == S.get(sid, home=home)["truth"]["family"]
     st, closed = call(svc.url + f"api/sessions/{sid}/close", token=itok, body={})
     assert st == 200
     card = call(svc.url + f"api/sessions/{sid}/scorecard.json", token=itok)[1]

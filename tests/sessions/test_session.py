@@ -7,6 +7,8 @@ import stat
 
 import pytest
 
+from data_generators import load_scenario
+
 from livescreen.cli import main
 from livescreen.sessions import session as S
 from livescreen.sessions import store
@@ -29,7 +31,8 @@ def test_new_session_keeps_the_seed_and_truth_on_the_interviewer_side(made, home
     assert "seed" not in out and "truth" not in out
     blob = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
     assert str(row["seed"]).encode() not in blob
-    assert row["truth"]["family"] == "target_leakage" and b"target_leakage" not in blob
+    family = row["truth"]["family"]  # drawn by the secret seed from the scenario's pool
+    assert family in load_scenario("saas_churn").pool and f'"family": "{family}"'.encode() not in blob
     assert not list(folder.rglob("truth*"))
     assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(folder / S.SERVICE_FILE).st_mode) == 0o600
@@ -118,7 +121,7 @@ def test_close_writes_one_total_with_hints_ratings_and_time_to_card(made, home):
     expected = 100 * (70 - lost + 1.5 * 3 * 5) / 100
     assert card["total"]["total"] == pytest.approx(expected, abs=0.01) == out["total"]
     assert card["seconds_to_card"] is not None and card["seconds_to_card"] >= 0
-    assert card["candidate"] == "ATS-4711" and card["planted"]["family"] == "target_leakage"
+    assert card["candidate"] == "ATS-4711" and card["planted"]["family"] in load_scenario("saas_churn").pool
     csv_text = open(out["paths"]["csv"]).read().splitlines()
     from grading.scorecard import csv_columns
     assert csv_text[0].split(",") == csv_columns() and "ATS-4711" in csv_text[1]
