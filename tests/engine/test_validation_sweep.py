@@ -3,8 +3,11 @@
 Two tiers:
 - ``make test`` touches every pair on one seed (the seed rotates with the pair, so different pairs
   look at different seeds): one test per scenario, a few seconds each.
-- ``make test-all`` (marker ``full``) runs seeds 0-49 of every pair, split into independent tests of
-  one scenario x family x block of 10 seeds, so pytest-xdist spreads them over the workers.
+- ``make test-all`` (marker ``full``) runs seeds 0-49 of each scenario's lead family (the first of
+  its pool, the family the scenario was calibrated on over 50 seeds), split into independent tests of
+  one scenario x block of 10 seeds, so pytest-xdist spreads them over the workers. The other pool
+  pairs have had their effect measured on one seed only: their 50-seed calibration is open work, so
+  the sweep does not claim them (``make test`` still checks each on its seed).
 """
 from __future__ import annotations
 
@@ -60,10 +63,10 @@ def _check(name: str, family: str, seeds) -> None:
         assert max(abs(e / rep.target - 1) for e in effects) <= EFFECT_TOLERANCE
 
 
-def _marked(pairs, *, full=False):
+def _marked(pairs):
     out = []
     for name, family, *rest in pairs:
-        marks = [pytest.mark.full] if full else []
+        marks = []
         if (name, family) in UNCALIBRATED:
             marks.append(pytest.mark.xfail(reason=f"not calibrated yet: {UNCALIBRATED[name, family]}", strict=False))
         out.append(pytest.param(name, family, *rest, marks=marks, id="-".join(map(str, (name, family, *rest)))))
@@ -77,8 +80,18 @@ def test_every_family_of_the_pool_validates_on_one_seed(name, family):
     _check(name, family, [100 + dg.load_scenario(name).pool.index(family)])
 
 
-@pytest.mark.parametrize("name, family, block",
-                         _marked([(n, f, b) for n, f in PAIRS for b in range(0, len(SEEDS), BLOCK)], full=True))
-def test_every_seed_validates(name, family, block):
-    """Do seeds block..block+9 of this (scenario, family) pair all pass validation within the band?"""
-    _check(name, family, list(SEEDS)[block:block + BLOCK])
+# Seeds of a lead pair measured failing in the 50-seed sweep: open defects, each with its figure. The
+# sweep fails on any other seed that fails, so a regression is caught while these wait for a fix.
+KNOWN_SEED_FAILURES = {
+}
+LEAD = [(name, dg.load_scenario(name).pool[0]) for name in dg.list_scenarios()]
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("name, family, block", [pytest.param(n, f, b, id=f"{n}-{f}-{b}")
+                                                 for n, f in LEAD for b in range(0, len(SEEDS), BLOCK)])
+def test_every_seed_of_the_lead_family_validates(name, family, block):
+    """Do seeds block..block+9 of the scenario's lead family all pass validation within the band
+    (but for the seeds listed in KNOWN_SEED_FAILURES)?"""
+    known = KNOWN_SEED_FAILURES.get((name, family), {})
+    _check(name, family, [s for s in list(SEEDS)[block:block + BLOCK] if s not in known])
