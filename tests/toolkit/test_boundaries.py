@@ -101,7 +101,8 @@ def _module_imports(path: Path, package: str):
 
 
 # The command-line floor: argparse front ends and the demo script, which drives the command line.
-COMMAND_LINE = {"livescreen/cli", "livescreen/hub/cli", "livescreen/sessions/commands", "livescreen/demo"}
+COMMAND_LINE = {"livescreen/cli", "livescreen/hub/cli", "livescreen/sessions/commands", "livescreen/scenario_cli",
+                "livescreen/demo"}
 
 
 def test_imports_run_one_way():
