@@ -82,7 +82,15 @@ def test_every_family_of_the_pool_validates_on_one_seed(name, family):
 
 # Seeds of a lead pair measured failing in the 50-seed sweep: open defects, each with its figure. The
 # sweep fails on any other seed that fails, so a regression is caught while these wait for a fix.
+# Measured 2026-12-03 over seeds 0-49 of the 15 lead pairs (750 variants): these 4 failed, the 746
+# others passed (the control's gap stayed within 0.031).
 KNOWN_SEED_FAILURES = {
+    ("card_chargebacks", "label_delay"): {
+        6: "the noise-segment decoy's change is -0.138, outside its 3 SE (0.120): too visible to be noise"},
+    ("support_escalation", "prior_shift"): {24: "effect +15.9% of target, just outside +/-15%"},
+    ("saas_churn", "target_leakage"): {
+        37: "effect -16.3% of target, just outside +/-15%",
+        49: "the noise-segment decoy's change is -0.118, outside its 3 SE (0.109)"},
 }
 LEAD = [(name, dg.load_scenario(name).pool[0]) for name in dg.list_scenarios()]
 
