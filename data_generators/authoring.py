@@ -312,20 +312,10 @@ def static_check(path: str | Path) -> Scenario:
     ScenarioError
         ``file:line: field.path: what is wrong; allowed values / how to fix``, one line.
     """
-    from .scenario import shipped_scenarios
+    from .scenario import read_yaml, shipped_scenarios
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror})") from None
-    try:
-        root = yaml.compose(text)
-        spec = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}: column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise ScenarioError(f"{path.name}{where}: malformed YAML: {problem}") from None
+    text, spec = read_yaml(path)
+    root = yaml.compose(text)  # the node tree: line numbers for the field paths below
 
     def fail(field_path: list[str], msg: str):
         line = _line_of(root, field_path)

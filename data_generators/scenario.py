@@ -272,18 +272,29 @@ def validate_spec(spec: Any, *, source: str) -> dict:
     return spec
 
 
-def _load_path(path: Path) -> Scenario:
+def read_yaml(path: Path) -> tuple[str, Any]:
+    """The text of a scenario file and what it parses to.
+
+    Raises
+    ------
+    ScenarioError
+        An unreadable file, or malformed YAML as ``file.yaml:LINE: column C: malformed YAML: ...``.
+    """
     try:
         text = path.read_text()
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror})") from None
     try:
-        spec = yaml.safe_load(text)
+        return text, yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = f":{mark.line + 1}: column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise ScenarioError(f"{path.name}: malformed YAML{where}: {problem}") from None
+        raise ScenarioError(f"{path.name}{where}: malformed YAML: {problem}") from None
+
+
+def _load_path(path: Path) -> Scenario:
+    _, spec = read_yaml(path)
     validate_spec(spec, source=path.name)
     if spec["name"] != path.stem:
         raise ScenarioError(f"{path.name}: name {spec['name']!r} must equal the file name {path.stem!r}")

@@ -78,9 +78,9 @@ def _write(tmp_path, spec, name="custom"):
 
 
 def test_malformed_yaml_names_file_and_line(tmp_path):
-    """Is malformed YAML reported with the file name and the line?"""
+    """Is malformed YAML reported with the file name and the line (file.yaml:LINE)?"""
     path = _write(tmp_path, "name: custom\ntitle: [unclosed\n")
-    with pytest.raises(dg.ScenarioError, match=r"custom.yaml: malformed YAML at line \d+"):
+    with pytest.raises(dg.ScenarioError, match=r"custom\.yaml:\d+: column \d+: malformed YAML"):
         load_scenario(path)
 
 
