@@ -108,11 +108,16 @@ def show_brief(case: Case) -> None:
 def offline_report(case: Case) -> None:
     """Display the team's offline report: confusion matrix, ROC/PR curves, feature importance.
 
-    The report is the team's artefact, made with the candidate folder (``team_report.json``); it is
-    computed here only for a folder that lacks it.
+    The report is the team's artefact, made with the candidate folder (``team_report.json``: the
+    importance and the three figures); it is computed here only for a folder that lacks it.
     """
+    saved = report.saved_figures(case)
+    if saved is not None:
+        from IPython.display import Image
+        _display(*(Image(data=png, format="png") for png in saved.values()))
+        return
     r = report.offline_report(case)
-    _figures(r["confusion"], r["curves"], r["importance"])
+    _figures(*(r[name] for name in report.FIGURES))
 
 
 def online_offline_gap(case: Case) -> None:
