@@ -15,6 +15,7 @@ artists on fixed axes, and each control value's PNG is kept, so going back to a 
 """
 from __future__ import annotations
 
+import html
 import struct
 import zlib
 from collections import OrderedDict
@@ -89,10 +90,12 @@ def _cost_curves(ax, case: Case, threshold: float, *, label: str | None = None, 
 class View:
     """One figure an explorer keeps and updates in place; ``png()`` renders its current state.
 
-    A subclass builds the figure once and moves or swaps artists in ``show(...)``. Artists made
-    ``animated`` are left out of the full draw: the rest is drawn once into a cached background,
-    and each ``png()`` restores it and draws only them (blitting). Each shown state's PNG is kept
-    under its key (``cache`` of them, least recently used dropped), so a value seen before costs a lookup.
+    A subclass builds the figure once and moves or swaps artists in ``show(...)``. The artists in
+    ``blit`` (made ``animated``) are left out of the full draw: the rest is drawn into a background
+    kept under ``static`` (a state of the unchanging part, e.g. the y range: the y axis, its grid and
+    labels are drawn once per range), and each ``png()`` restores it and draws only them, in order
+    (blitting). Each shown state's PNG is kept under its ``key`` (``cache`` of them, least recently
+    used dropped), so a value seen before costs a lookup.
     """
 
     cache = 64
@@ -101,13 +104,12 @@ class View:
         self.figure = figure
         self.canvas = FigureCanvasAgg(figure)
         self.blit = list(blit)
-        self._background = None
+        for artist in self.blit:
+            artist.set_animated(True)
+        self._backgrounds: dict = {}
         self._pngs: OrderedDict = OrderedDict()
         self.key = None
-
-    def invalidate(self) -> None:
-        """The static part changed (new data on the axes): the next ``png()`` draws it all again."""
-        self._background = None
+        self.static = None
 
     def png(self) -> bytes:
         if self.key is not None and self.key in self._pngs:
@@ -116,12 +118,13 @@ class View:
         if not self.blit:
             self.canvas.draw()
         else:
-            if self._background is None:
+            if self.static not in self._backgrounds:
                 self.canvas.draw()  # everything but the animated artists
-                self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-            self.canvas.restore_region(self._background)
+                self._backgrounds[self.static] = self.canvas.copy_from_bbox(self.figure.bbox)
+            self.canvas.restore_region(self._backgrounds[self.static])
             for artist in self.blit:
-                self.figure.draw_artist(artist)
+                if artist.get_visible() and (artist.axes is None or artist.axes.get_visible()):
+                    self.figure.draw_artist(artist)
         data = encode(self.canvas)
         if self.key is not None:
             self._pngs[self.key] = data
@@ -299,9 +302,9 @@ class SliceView(View):
     interval lines and their caps (made once, data set in place) and relabels the ticks."""
 
     def __init__(self, case: Case, column: str, *, bins: int = 4, table: pd.DataFrame | None = None,
-                 legend: bool = True):
+                 explorer: bool = False):
         from matplotlib.collections import LineCollection
-        self.case, self.bins, self.legend = case, bins, legend
+        self.case, self.bins, self.explorer = case, bins, explorer
         with style.context():
             fig, self.ax = style.new_figure(width=9, height=4.4,
                                             margins=dict(left=0.1, right=0.98, bottom=0.25, top=0.9))
@@ -312,9 +315,10 @@ class SliceView(View):
                 caps = self.ax.plot([], [], ls="none", marker="_", ms=9, mew=2.2, color=colour)[0]
                 points = self.ax.plot([], [], ls="none", marker="o", ms=7, color=colour)[0]
                 self.marks.append((bars, caps, points))
-            if legend:  # an explorer shows the key in HTML above the figure (``key_html``): cheaper to redraw
+            if not explorer:  # an explorer says the title and the key in HTML above the figure
                 self.ax.legend(handles=_proxies(WHERE), loc="lower left")
-        super().__init__(fig)
+        # an explorer redraws the x axis and the marks over the rest (drawn once per y range)
+        super().__init__(fig, blit=[self.ax.xaxis, *(a for m in self.marks for a in m)] if explorer else ())
         self.show(column, table)
 
     def show(self, column: str, table: pd.DataFrame | None = None) -> "SliceView":
@@ -334,9 +338,11 @@ class SliceView(View):
             low = np.nanmin(table["auc_low"].to_numpy(float), initial=1.0)
             ax.set_xlim(-0.6, len(names) - 0.4)
             ax.set_ylim(max(0.0, min(0.45, low - 0.05)), 1.0)
-            ax.set(title=f"ROC AUC by {column}" + (" (95% intervals)" if self.legend else ""),
-                   xlabel=_label(self.case, column))
+            ax.set_xlabel(_label(self.case, column))
+            if not self.explorer:
+                ax.set_title(f"ROC AUC by {column} (95% intervals)")
         self.key = (column, self.bins)
+        self.static = ax.get_ylim()
         return self
 
 
@@ -414,8 +420,8 @@ class DriftView(View):
     """Offline vs production distribution of a feature on fixed axes: one pair for numeric features
     (histograms), one for categorical ones (bars); a new feature swaps the data on the right pair."""
 
-    def __init__(self, case: Case, feature: str, *, result: dict | None = None, legend: bool = True):
-        self.case, self.legend = case, legend
+    def __init__(self, case: Case, feature: str, *, result: dict | None = None, explorer: bool = False):
+        self.case, self.explorer = case, explorer
         margins = dict(left=0.09, right=0.98, bottom=0.17, top=0.9)
         with style.context():
             fig, self.num = style.new_figure(width=10, height=4.8, margins=margins)
@@ -429,7 +435,8 @@ class DriftView(View):
                          self.num.stairs([0.0], edges, color=style.PRODUCTION, lw=2.2))
             self.bars = tuple(self.cat.add_collection(PolyCollection([], facecolors=c, edgecolors="none"),
                                                       autolim=False) for c in (style.OFFLINE, style.PRODUCTION))
-        super().__init__(fig)
+        # an explorer redraws the x axis and the data over the rest (drawn once per y range)
+        super().__init__(fig, blit=[self.num.xaxis, *self.hist, self.cat.xaxis, *self.bars] if explorer else ())
         self.show(feature, result)
 
     def show(self, feature: str, result: dict | None = None) -> "DriftView":
@@ -453,17 +460,16 @@ class DriftView(View):
                 for stairs, h in zip(self.hist, shares):
                     stairs.set_data(h, e)
                 ax.set_xlim(e[0], e[-1])
-            ax.set_ylim(0, 1.08 * top if top > 0 else 1)
-            ptxt = _p_text(r["p_value"])
-            if self.legend:
-                ax.set(title=f"{feature}: PSI {r['psi']:.3f} ({r['verdict']}); {r['test']} {r['statistic']:.3g}, {ptxt}",
-                       xlabel=_label(self.case, feature))
+            ax.set_ylim(0, _nice_top(1.08 * top) if top > 0 else 1)
+            ax.set_xlabel(_label(self.case, feature))
+            if not self.explorer:  # an explorer says the figures and the key in HTML above (``drift_html``)
+                ax.set_title(f"{feature}: PSI {r['psi']:.3f} ({r['verdict']}); {r['test']} "
+                             f"{r['statistic']:.3g}, {_p_text(r['p_value'])}")
                 ax.legend(handles=_proxies((("offline", style.OFFLINE), ("production", style.PRODUCTION))),
                           fontsize=10, title=f"missing: offline {style.pct(r['null_offline'])}, "
                                              f"production {style.pct(r['null_production'])}")
-            else:  # the explorer says the figures in HTML above (``drift_html``)
-                ax.set(title=f"{feature}: offline vs production", xlabel=_label(self.case, feature))
         self.key = feature
+        self.static = (categorical, ax.get_ylim())
         return self
 
 
@@ -724,12 +730,13 @@ def slice_explorer(case: Case, *, column: str | None = None, bins: int = 4):
     if column is not None:
         _check_column(case, column)
     pick = _control(w.Dropdown(options=cols, value=column or cols[0], description="column"), "column")
-    view = SliceView(case, pick.value, bins=bins, legend=False)
+    view = SliceView(case, pick.value, bins=bins, explorer=True)
     key = key_html(WHERE, note="bars: 95% intervals")
 
     def draw(column):
         t = slice_metrics(case, column, bins=bins)
-        return view.show(column, t), key + slice_html(t)
+        head = f"<div style='font-size:15px;font-weight:bold'>ROC AUC by {html.escape(column)}</div>"
+        return view.show(column, t), head + key + slice_html(t)
     return _panel([pick], draw)
 
 
@@ -750,7 +757,7 @@ def drift_explorer(case: Case, *, feature: str | None = None):
     pick = _control(w.Dropdown(options=opts, value=feature or opts[0][1], description="feature",
                                layout=w.Layout(width="420px")), "feature")
 
-    view = DriftView(case, pick.value, legend=False)
+    view = DriftView(case, pick.value, explorer=True)
 
     def draw(feature):
         return view.show(feature), drift_html(drift_metrics(case, feature))
@@ -825,6 +832,13 @@ def drift_html(r: dict) -> str:
             f"{r['test']} {r['statistic']:.3g}, {_p_text(r['p_value'])}; missing: offline "
             f"{style.pct(r['null_offline'])}, production {style.pct(r['null_production'])}{new}</div>"
             + key_html((("offline", style.OFFLINE), ("production", style.PRODUCTION))))
+
+
+def _nice_top(value: float) -> float:
+    """``value`` rounded up to a round number (1, 2, 2.5 or 5 times a power of ten), so that features of
+    similar heights share a y range (and the explorer's cached background)."""
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= value - 1e-12))
 
 
 def _p_text(p: float) -> str:

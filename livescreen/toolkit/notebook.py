@@ -121,7 +121,16 @@ def offline_report(case: Case) -> None:
 
 
 def online_offline_gap(case: Case) -> None:
-    """Display the weekly production metric against the offline level."""
+    """Display the weekly production metric against the offline level.
+
+    This is the team's monitoring chart, made with the candidate folder (``team_report.json``); it
+    is drawn here only for a folder that lacks it.
+    """
+    saved = report.saved_figures(case, (report.MONITORING,))
+    if saved is not None:
+        from IPython.display import Image
+        _display(Image(data=saved[report.MONITORING], format="png"))
+        return
     _figures(gap.gap_figure(case))
 
 

@@ -7,8 +7,9 @@ importance as the team computed it (permutation importance on the offline test r
 
 The report is the team's artefact, and its costly parts (a refit and permutations for the
 importance, then drawing three figures) are done when the candidate folder is made
-(``write_team_report``, ``team_report.json``: the importance as data and the three figures as PNG)
-and read back here; a folder without it, or whose report was made for other data, gets it computed.
+(``write_team_report``, ``team_report.json``: the importance as data and the three figures as PNG,
+with the team's monitoring chart, the online/offline gap) and read back here; a folder without it,
+or whose report was made for other data, gets it computed.
 """
 from __future__ import annotations
 
@@ -169,6 +170,7 @@ def curves_figure(case: Case, *, production: bool = False):
 REPORT_FILE = "team_report.json"
 N_REPEATS = 3
 FIGURES = ("confusion", "curves", "importance")  # the report's figures, in the order the notebook shows them
+MONITORING = "gap"  # the team's monitoring chart (``gap.gap_figure``), made with the report
 
 
 def feature_importance(case: Case, *, n_repeats: int = N_REPEATS) -> pd.DataFrame:
@@ -196,19 +198,23 @@ def _compute_importance(case: Case, n_repeats: int) -> pd.DataFrame:
 
 def _fingerprint(case: Case) -> dict:
     """What the saved report must match to be this case's: features and row counts."""
-    return {"features": list(case.features), "train_rows": int(len(case.train)), "test_rows": int(len(case.test))}
+    return {"features": list(case.features), "train_rows": int(len(case.train)), "test_rows": int(len(case.test)),
+            "production_rows": int(len(case.production))}
 
 
 def team_report(case: Case) -> dict:
     """The team's offline report as data (what ``write_team_report`` saves)."""
+    from . import gap
     imp = feature_importance(case)
-    figures = offline_report(case)
+    figures = {**offline_report(case), MONITORING: gap.gap_figure(case)}
     return {"about": "The team's offline report: permutation importance of the team's model on the offline "
-                     "test rows (drop in ROC AUC when a feature is shuffled), and the report's figures (PNG).",
+                     "test rows (drop in ROC AUC when a feature is shuffled), the report's figures and the "
+                     "team's monitoring chart (production by week against the offline level), as PNG.",
             "n_repeats": N_REPEATS, **_fingerprint(case),
             "importance": [{"feature": str(r.feature), "importance": float(r.importance), "std": float(r.std)}
                            for r in imp.itertuples()],
-            "figures": {name: base64.b64encode(_png(figures[name])).decode("ascii") for name in FIGURES}}
+            "figures": {name: base64.b64encode(_png(figures[name])).decode("ascii")
+                        for name in (*FIGURES, MONITORING)}}
 
 
 def _png(fig) -> bytes:
@@ -217,15 +223,16 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def saved_figures(case: Case) -> dict[str, bytes] | None:
-    """The report's figures as the team made them with the folder (PNG bytes by name, in ``FIGURES``
-    order), or None when the folder has no report made for this data."""
+def saved_figures(case: Case, names=FIGURES) -> dict[str, bytes] | None:
+    """Figures as the team made them with the folder (PNG bytes by name, in the order of ``names``:
+    the report's ``FIGURES`` by default, or ``(MONITORING,)``), or None when the folder has no
+    report made for this data."""
     saved = _saved(case)
     figures = (saved or {}).get("figures")
-    if not isinstance(figures, dict) or any(not isinstance(figures.get(n), str) for n in FIGURES):
+    if not isinstance(figures, dict) or any(not isinstance(figures.get(n), str) for n in names):
         return None
     try:
-        out = {name: base64.b64decode(figures[name], validate=True) for name in FIGURES}
+        out = {name: base64.b64decode(figures[name], validate=True) for name in names}
     except ValueError:
         return None
     return out if all(png.startswith(b"\x89PNG") for png in out.values()) else None
