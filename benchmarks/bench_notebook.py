@@ -11,15 +11,15 @@ SCENARIO --seed N --out DIR`` writes them (no row-count overrides).
    kernel, same nbclient settings, interleaved. Target: Run All at most 1.5x the peer (median).
    A second peer, the imports alone (the setup cell without reading the folder), is timed in the
    same rotation and its ratio printed beside, as context. The candidate folder carries the team's
-   report (``team_report.json``, made with the folder: the importance and the report's figures),
-   so Run All loads it instead of refitting, permuting and drawing.
+   report (``team_report.json``, made with the folder: the importance, the report's figures and the
+   monitoring chart), so Run All loads them instead of refitting, permuting and drawing.
 2. Widget updates: in a kernel with the Agg backend, each explorer is built as its notebook cell
    builds it, then its control's value is set (what ipywidgets does on a change: the observer runs
    the callback, which computes, draws, renders the PNG and displays it in the Output widget).
    Targets: median at most 100 ms and 95th percentile at most 150 ms per update, absolute (the
    issue states them so). The explorers keep each value's picture, so going back to a value is a
-   lookup: that cache is switched off here, and every timed update draws; the ratio against a bare matplotlib redraw of a 2x2 confusion-matrix
-   heatmap, timed interleaved, is printed beside.
+   lookup: that cache is switched off here, and every timed update draws. The ratio against a bare
+   matplotlib redraw of a 2x2 confusion-matrix heatmap, timed interleaved, is printed beside.
 3. Kernel memory: a last cell run in the same kernel after Run All reads its current RSS
    (/proc/self/status VmRSS) and peak (getrusage ru_maxrss). Target: at most 400 MB (10^6 bytes)
    for both; printed beside the import-only kernel's.

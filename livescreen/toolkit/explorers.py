@@ -850,12 +850,6 @@ def _proxies(pairs) -> list:
     return [Patch(color=colour, label=WHERE_LABEL.get(label, label)) for label, colour in pairs]
 
 
-def _remove(artists: list) -> None:
-    """Take the artists (or containers of them) of the previous value off their axes."""
-    for a in artists:
-        a.remove()
-    artists.clear()
-
 def _check_column(case: Case, column: str) -> None:
     if column not in case.columns:
         raise ValueError(f"unknown column {column!r}; choose one of: {', '.join(case.columns)}")
