@@ -84,6 +84,11 @@ def start(path=".") -> Case:
     _CURRENT[:] = [case]
     from . import service
     service.install()  # report each cell run to the session service (does nothing when unconfigured)
+    # The imports and the case live as long as the kernel: frozen out of the cyclic garbage collector,
+    # a full collection that falls during an explorer's update scans only what came after (measured:
+    # one of about 0.25 s under load otherwise, beside updates of 15-50 ms).
+    import gc
+    gc.freeze()
     marker = Path(path) / SESSION_FILE
     if not marker.exists():
         try:
