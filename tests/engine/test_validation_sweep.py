@@ -42,6 +42,8 @@ UNCALIBRATED = {
     ("content_recommendation_ctr", "slice_failure"): "effect +27.2% on seed 102 (0%, -16% on seeds 0-1)",
     ("credit_default", "imbalance_wrong_metric"): "symptom 0.4953 below its 0.5 floor on seed 103",
     ("credit_default", "prior_shift"): "effect +20.6% on seed 104",
+    ("credit_default", "selection_bias"): "passes its fast-tier seed 101, but fails seeds 0, 2, 3, 4 of the full tier: "
+                                          "effect +17%, +21%, -18% of target and the suspicious decoy ranks 5th",
     ("lead_conversion", "concept_drift"): "refit on recent rows leaves 0.0758 > 0.0565 (0.35 x symptom) on seed 103",
     ("marketplace_seller_risk", "covariate_shift"): "importance weighting leaves 0.0359 > 0.0293 (0.4 x symptom) on "
                                                     "seed 103",
@@ -73,11 +75,16 @@ def _check(name: str, family: str, seeds) -> list[float]:
     return difficulty
 
 
+# Uncalibrated pairs that pass on their fast-tier seed: the fast tier checks them as any other pair
+# (no xfail there); the full tier leaves them out like the rest of UNCALIBRATED.
+PASS_ON_FAST_SEED = {("credit_default", "selection_bias")}
+
+
 def _marked(pairs):
     out = []
     for name, family, *rest in pairs:
         marks = []
-        if (name, family) in UNCALIBRATED:
+        if (name, family) in UNCALIBRATED and (name, family) not in PASS_ON_FAST_SEED:
             marks.append(pytest.mark.xfail(reason=f"not calibrated yet: {UNCALIBRATED[name, family]}", strict=True))
         out.append(pytest.param(name, family, *rest, marks=marks, id="-".join(map(str, (name, family, *rest)))))
     return out
@@ -96,7 +103,6 @@ KNOWN_SEED_FAILURES = {
     ("card_chargebacks", "label_delay"): {
         6: "the noise-segment decoy's change is -0.138, outside its 3 SE (0.120): too visible to be noise"},
     # measured in the pool sweep (seed 0 of every pair, 2026-12-03)
-    ("credit_default", "selection_bias"): {0: "effect +17.4% of target, outside +/-15%"},
     ("hospital_readmission", "duplicate_leakage"): {
         0: "the noise-segment decoy's change is -0.084, outside its 3 SE (0.079): too visible to be noise"},
 }
@@ -116,6 +122,8 @@ OUTSIDE_BAND: dict[tuple[str, str], str] = {
     ("food_delivery_late", "imbalance_wrong_metric"): "mean 0.68 on seed 0; band 0.28-0.58",
     ("insurance_lapse", "no_failure"): "mean 0.75 on seed 0; band 0.34-0.64",
     ("lead_conversion", "no_failure"): "mean 0.79 on seed 0; band 0.40-0.70",
+    ("marketplace_seller_risk", "preprocessing_leakage"): "mean 0.38 on seed 0; band 0.40-0.70",
+    ("ride_cancellations", "imbalance_wrong_metric"): "mean 0.77 on seed 0; band 0.37-0.67",
 }
 # The seeds the full tier sweeps (every pair of every pool, in blocks of BLOCK): as many as fit its
 # 30-minute budget on 2 workers. One validation costs 0.6-3.5 s of CPU (measured with
