@@ -103,6 +103,8 @@ KNOWN_SEED_FAILURES = {
     ("card_chargebacks", "label_delay"): {
         6: "the noise-segment decoy's change is -0.138, outside its 3 SE (0.120): too visible to be noise"},
     # measured in the pool sweep (seed 0 of every pair, 2026-12-03)
+    ("support_escalation", "temporal_leakage"): {  # measured in the full tier's block 0-4
+        2: "the noise-segment decoy's change is -0.0758, outside its 3 SE (0.074): too visible to be noise"},
     ("hospital_readmission", "duplicate_leakage"): {
         0: "the noise-segment decoy's change is -0.084, outside its 3 SE (0.079): too visible to be noise"},
 }
