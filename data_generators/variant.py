@@ -195,6 +195,8 @@ def build_world(scenario: Scenario, seed: int, *, family: str, n_offline: int, n
         d.choose(world, taken=taken)
         taken |= set(d.keys)
     planted.inputs(world)
+    for o in others:
+        o.placeholder_inputs(world)
     for d in decoys:
         d.inputs(world)
     world.calibrate_intercept()

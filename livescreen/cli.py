@@ -60,8 +60,26 @@ def validate_many(scenario: str, seeds: list[int], *, family=None, n_offline=Non
 
 
 def cmd_validate(args) -> int:
-    from data_generators import load_scenario
+    from data_generators import load_scenario, sweep
     seeds = parse_seeds(args.seeds)
+    if args.scenario == "all":  # every pair of every shipped pool, in worker processes
+        if args.family is not None:
+            raise UsageError("--family needs one scenario, not 'all'")
+        if not args.out:
+            raise UsageError("validate all writes its rows to a CSV: add --out FILE.csv")
+        if args.n_offline or args.n_production or args.json:
+            raise UsageError("validate all runs at the scenarios' live size and writes CSV: "
+                             "drop --n-offline, --n-production and --json")
+        if args.workers < 1:
+            raise UsageError(f"--workers {args.workers}: give at least 1 worker process")
+        rows = sweep.run(sweep.all_pairs(), seeds, out=args.out, workers=args.workers,
+                         progress=_sweep_progress)
+        bad = [r for r in rows if not r["passed"]]
+        for (name, fam), st in sweep.pair_stats(rows).items():
+            print(f"{name} {fam}: {st['passed']}/{st['n']} pass; difficulty {st['d_min']:.2f} / "
+                  f"{st['d_mean']:.2f} / {st['d_max']:.2f}; failed seeds {st['failed_seeds'] or '-'}")
+        print(f"{len(rows) - len(bad)}/{len(rows)} variants pass; rows in {args.out}")
+        return 0 if not bad else 1
     sc = load_scenario(args.scenario)  # fail fast on an unknown name
     if args.family is not None and args.family not in sc.pool:
         from data_generators import registry
@@ -90,7 +108,16 @@ def cmd_validate(args) -> int:
                   f"{min(eff):.4f}, mean {sum(eff) / len(eff):.4f}, max {max(eff):.4f}; difficulty "
                   f"{min(dif):.2f}-{max(dif):.2f}")
         print(f"{args.scenario}: {n_ok}/{len(reports)} variants pass")
+    if args.out:
+        sweep.write_rows(args.out, [sweep.report_row(r) for r in reports])
     return 0 if n_ok == len(reports) else 1
+
+
+def _sweep_progress(row: dict, i: int, n: int) -> None:
+    status = "pass" if row["passed"] else "FAIL " + row["failed"]
+    print(f"[{i}/{n}] {row['scenario']} {row['family']} seed {row['seed']}: {status} "
+          f"(effect {row['rel_effect']:+.1%} of target, difficulty {row['difficulty']:.2f}, "
+          f"{row['seconds']:.1f} s)", flush=True)
 
 
 def cmd_notebook(args) -> int:
@@ -195,12 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_generate)
 
     v = sub.add_parser("validate", help="check that variants plant a findable, not obvious failure")
-    v.add_argument("scenario")
+    v.add_argument("scenario", help="a scenario, or 'all': every (scenario, family) pair of the pools (needs --out)")
     v.add_argument("--seeds", default="0-49", help="seeds to check, e.g. 0-49 (default) or 0-9,20")
     v.add_argument("--family", help="plant this family of the pool (default: each seed draws, as for a candidate)")
     v.add_argument("--n-offline")
     v.add_argument("--n-production")
     v.add_argument("--json", action="store_true", help="print the reports as JSON")
+    v.add_argument("--out", help="also write one CSV row per variant (passed, failed checks, effect vs target, "
+                                 "difficulty); with 'all', rows of other pairs already in the file are kept")
+    v.add_argument("--workers", type=int, default=2, help="worker processes for 'all' (default 2)")
     v.set_defaults(func=cmd_validate)
 
     n = sub.add_parser("notebook", help="write a candidate folder: the released notebook plus one variant's data")

@@ -87,7 +87,7 @@ def test_validate_with_a_family_forces_it_and_refuses_one_outside_the_pool(capsy
                  "--n-offline", "4000", "--n-production", "4000"]) in (0, 1)
     out = capsys.readouterr().out
     assert all(ln.split()[1] == "target_leakage" for ln in out.splitlines()[1:3])
-    r = run("validate", "saas_churn", "--family", "group_leakage", "--seeds", "0")
+    r = run("validate", "saas_churn", "--family", "schema_change", "--seeds", "0")
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "not in saas_churn's pool; choose one of: target_leakage" in r.stderr
 
@@ -103,6 +103,33 @@ def test_validate_exits_1_on_a_failing_variant(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "weak.yaml"), "--seeds", "0", "--family", "target_leakage", "--n-offline", "3000",
                  "--n-production", "3000"]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_validate_writes_one_csv_row_per_variant(tmp_path, capsys):
+    """Does `validate --out` write each variant's row (passed, failed checks, effect vs target,
+    difficulty), the same figures it prints?"""
+    from data_generators import sweep
+    out = tmp_path / "rows.csv"
+    main(["validate", "saas_churn", "--seeds", "0", "--family", "target_leakage", "--out", str(out),
+          "--n-offline", "3000", "--n-production", "3000"])
+    printed = capsys.readouterr().out.splitlines()[1].split()
+    (row,) = sweep.read_rows(out)
+    assert (row["scenario"], row["family"], row["seed"]) == ("saas_churn", "target_leakage", 0)
+    assert row["passed"] == (printed[2] == "pass") and row["failed"] == ("" if row["passed"] else row["failed"])
+    assert (row["effect"], row["target"], round(row["difficulty"], 2)) == (
+        float(printed[3]), float(printed[4]), float(printed[5]))
+
+
+@pytest.mark.parametrize("args, match", [
+    (["validate", "all", "--seeds", "0"], "add --out FILE.csv"),
+    (["validate", "all", "--seeds", "0", "--out", "x.csv", "--family", "prior_shift"], "--family needs one scenario"),
+    (["validate", "all", "--seeds", "0", "--out", "x.csv", "--workers", "0"], "at least 1 worker"),
+])
+def test_validate_all_refuses_bad_options_in_one_line(tmp_path, args, match):
+    """Is a sweep of every pair refused in one line (exit 2, nothing written) when its options cannot work?"""
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 2 and match in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.csv").exists()
 
 
 def test_parse_seeds():

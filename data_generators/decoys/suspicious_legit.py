@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from sklearn.inspection import permutation_importance
 
+from livescreen.toolkit.model import one_thread
+
 from ..families.base import Decoy
 from ..registry import register_decoy
 
@@ -39,8 +41,9 @@ class SuspiciousLegit(Decoy):
         test = variant.offline[variant.offline[s["split"]] == "test"]
         test = test.iloc[: min(len(test), 4000)]
         feats = variant.model.features_
-        imp = permutation_importance(variant.model, test[feats], test[s["label"]].astype(int),
-                                     scoring="roc_auc", n_repeats=2, random_state=0)
+        with one_thread():  # identical figures; OpenMP threads only wait on each other here
+            imp = permutation_importance(variant.model, test[feats], test[s["label"]].astype(int),
+                                         scoring="roc_auc", n_repeats=2, random_state=0)
         rank = 1 + sorted(feats, key=lambda f: -imp.importances_mean[feats.index(f)]).index(col)
         return rank, f"importance rank <= {self.top_k}", rank <= self.top_k
 

@@ -105,6 +105,9 @@ class Family:
         """Another family of the pool was drawn: add this family's ``adds_columns`` without signal,
         so the column list looks the same whatever the draw."""
 
+    def placeholder_inputs(self, world: "World") -> None:
+        """Another family was drawn: change latent inputs the placeholder needs (before labels)."""
+
     def placeholder_observed(self, world: "World") -> None:
         """Fill the placeholder columns (after frames exist), harmlessly."""
 

@@ -43,6 +43,25 @@ def encode(keys_fit, y_fit, keys_apply, *, smoothing: float) -> np.ndarray:
     return pd.Series(np.asarray(keys_apply)).map(enc).fillna(prior).to_numpy(float)
 
 
+def returning_entities(world, rng: np.random.Generator, *, by_rows: bool = False) -> None:
+    """Production rows come from the offline entities (sellers, customers keep trading): each
+    production row gets an offline entity drawn at random (uniformly, or ``by_rows``: in proportion
+    to the entity's offline rows, so production weights entities as offline does), with its id and
+    hidden effect."""
+    off, prod = world.z["offline"], world.z["production"]
+    if by_rows:
+        ent = off["__entity"][rng.integers(0, off["__entity"].size, world.n["production"])]
+    else:
+        present = np.unique(off["__entity"])
+        ent = present[rng.integers(0, present.size, world.n["production"])]
+    size = int(off["__entity"].max()) + 1
+    ids = np.zeros(size, dtype=off["__id"].dtype)
+    ids[off["__entity"]] = off["__id"]
+    hidden = np.zeros(size)
+    hidden[off["__entity"]] = off["__entity_effect"]
+    prod["__entity"], prod["__id"], prod["__entity_effect"] = ent, ids[ent], hidden[ent]
+
+
 @register_family
 class PreprocessingLeakage(Family):
     name = "preprocessing_leakage"
@@ -88,8 +107,8 @@ class PreprocessingLeakage(Family):
         self.placeholder(world)
 
     def placeholder(self, world):
-        """Add the encoded column; when another family is drawn it is there too, encoded the
-        right way (fitted on the training rows only), so it carries no test labels."""
+        """Add the encoded column; when another family is drawn it is there too, without signal
+        (``placeholder_observed``)."""
         self.smoothing = float(self.params.get("smoothing", 2.0))
         self.decimals = int(self.params.get("decimals", 4))
         self.column = world.add_column(
@@ -98,29 +117,34 @@ class PreprocessingLeakage(Family):
             description=self.params.get("description", ""), unit=self.params.get("unit", ""))
         self.culprit_keys = ["__encoded"]
 
+    def placeholder_inputs(self, world):
+        """Another family was drawn: the entities keep trading all the same (production rows come
+        from offline entities), so the encoded column looks the same in production as offline. The
+        entities carry no hidden risk here (``entity_effect_sd`` stays 0): the column is noise."""
+        returning_entities(world, self.rng, by_rows=True)
+
     def placeholder_observed(self, world):
+        """The column without signal: each entity's rate of as many past outcomes as it has
+        training rows, drawn at the training rows' base rate (the entities carry no hidden risk
+        under this draw), the same value on every row of the entity, offline and in production. No
+        row's own label enters it, and it looks alike in training, test and production rows."""
         if "split" not in world.frames["offline"]:
             world.assign_split()
         off, prod = world.frames["offline"], world.frames["production"]
         y = world.z["offline"]["__y"]
         keys = world.z["offline"]["__id"]
         train = (off["split"] == "train").to_numpy()
+        ids, count = np.unique(keys[train], return_counts=True)
+        prior = float(np.mean(y[train]))
+        past = self.rng.binomial(count, prior)
+        rate = pd.Series((past + self.smoothing * prior) / (count + self.smoothing), index=ids)
         for part, frame in (("offline", off), ("production", prod)):
-            frame[self.column.name] = np.round(
-                encode(keys[train], y[train], world.z[part]["__id"], smoothing=self.smoothing), self.decimals)
+            values = pd.Series(world.z[part]["__id"]).map(rate).fillna(prior).to_numpy(float)
+            frame[self.column.name] = np.round(values, self.decimals)
         world.recomputed[self.column.name] = prod[self.column.name].to_numpy()
 
     def inputs(self, world):
-        # production rows come from the same entities as offline (they keep trading)
-        off, prod = world.z["offline"], world.z["production"]
-        present = np.unique(off["__entity"])
-        ent = present[world.rng.integers(0, present.size, world.n["production"])]
-        size = int(off["__entity"].max()) + 1
-        ids = np.zeros(size, dtype=off["__id"].dtype)
-        ids[off["__entity"]] = off["__id"]
-        hidden = np.zeros(size)
-        hidden[off["__entity"]] = off["__entity_effect"]
-        prod["__entity"], prod["__id"], prod["__entity_effect"] = ent, ids[ent], hidden[ent]
+        returning_entities(world, world.rng)
         world.entity_effect_sd = self.strength
 
     def observed(self, world):

@@ -1,0 +1,207 @@
+"""The calibration sweep: every (scenario, family) pair of the shipped pools, validated on many seeds.
+
+One row per variant (``FIELDS``): whether it passed, which checks failed, its effect against the
+pool entry's target and its difficulty index (``validation`` module). Rows are appended to a CSV as
+the worker processes finish them, so a long sweep can be read while it runs; sweeping some pairs
+again replaces their rows and keeps the others. The same rows feed the difficulty band
+(``difficulty_band``) and the README's scenario x family table (``difficulty_table``).
+
+Run it with ``livescreen validate all --seeds 0-49 --workers 2 --out sweep.csv`` (niced: it is
+hours of CPU on a small machine); ``python -m data_generators.sweep sweep.csv`` prints the Markdown
+table from it.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+FIELDS = ("scenario", "family", "seed", "passed", "effect", "target", "rel_effect", "difficulty",
+          "failed", "seconds", "cpu_seconds")
+# The difficulty band every pair of a pool shares (README, "Equal difficulty"): the mean difficulty
+# index over seeds 0-49 of each pair lies within BAND_WIDTH of its pool's median pair mean.
+BAND_WIDTH = 0.15
+
+
+def report_row(rep, *, seconds: float = float("nan"), cpu_seconds: float = float("nan")) -> dict:
+    """One CSV row (``FIELDS``) from a ``ValidationReport``."""
+    rel = rep.effect / rep.target - 1 if rep.target else float("nan")
+    return {"scenario": rep.scenario, "family": rep.family, "seed": rep.seed, "passed": int(rep.passed),
+            "effect": rep.effect, "target": rep.target, "rel_effect": round(rel, 4),
+            "difficulty": rep.difficulty,
+            "failed": "; ".join(f"{c.name}={c.value} ({c.threshold})" for c in rep.failed),
+            "seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds, 2)}
+
+
+def write_rows(path: str | os.PathLike, rows, *, append: bool = False) -> None:
+    """Write (or append) rows of ``FIELDS`` to a CSV, header first when the file is new."""
+    path = Path(path)
+    new = not append or not path.exists() or path.stat().st_size == 0
+    with path.open("w" if not append else "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=FIELDS)
+        if new:
+            w.writeheader()
+        for row in rows:
+            w.writerow({**row, "passed": int(row["passed"])})
+            f.flush()
+
+
+def read_rows(path: str | os.PathLike) -> list[dict]:
+    """The rows of a sweep CSV, typed (seed int, passed bool, figures float)."""
+    out = []
+    with Path(path).open(newline="") as f:
+        for r in csv.DictReader(f):
+            r["seed"], r["passed"] = int(r["seed"]), r["passed"] == "1"
+            for k in ("effect", "target", "rel_effect", "difficulty", "seconds", "cpu_seconds"):
+                r[k] = float(r[k])
+            out.append(r)
+    return out
+
+
+def all_pairs() -> list[tuple[str, str]]:
+    """Every (scenario, family) pair of the shipped pools, lead family first per scenario."""
+    import data_generators as dg
+    return [(name, fam) for name in dg.list_scenarios() for fam in dg.load_scenario(name).pool]
+
+
+def _one(task: tuple[str, str, int]) -> dict:
+    import data_generators as dg
+    name, family, seed = task
+    from livescreen.toolkit.model import one_thread
+    t, cpu = time.perf_counter(), time.process_time()
+    with one_thread():  # the worker processes are the parallelism
+        rep = dg.validate_variant(dg.build_variant(name, seed, family=family))
+    # wall time depends on the machine's load; CPU time (one native thread) is what an idle core needs
+    return report_row(rep, seconds=time.perf_counter() - t, cpu_seconds=time.process_time() - cpu)
+
+
+def run(pairs, seeds, *, out: str | os.PathLike, workers: int = 2, progress=None) -> list[dict]:
+    """Validate every pair on every seed in ``workers`` processes; rows go to ``out`` as they finish.
+
+    Rows of ``out`` for other pairs are kept; rows of these pairs are replaced. Tasks run seed-major
+    (every pair's first seed, then every pair's second, ...), so a sweep stopped early still covers
+    every pair.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    pairs = [tuple(p) for p in pairs]
+    keep = [r for r in read_rows(out) if (r["scenario"], r["family"]) not in set(pairs)] \
+        if Path(out).exists() else []
+    write_rows(out, keep)
+    tasks = [(n, f, s) for s in seeds for n, f in pairs]
+    rows = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for row in pool.map(_one, tasks, chunksize=1):
+            rows.append(row)
+            write_rows(out, [row], append=True)
+            if progress:
+                progress(row, len(rows), len(tasks))
+    return rows
+
+
+def pair_stats(rows) -> dict[tuple[str, str], dict]:
+    """Per pair: variants, passes, effect and difficulty min/mean/max, the seeds that failed."""
+    by: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        by.setdefault((r["scenario"], r["family"]), []).append(r)
+    out = {}
+    for key, rs in by.items():
+        d = [r["difficulty"] for r in rs]
+        rel = [r["rel_effect"] for r in rs]
+        out[key] = {"n": len(rs), "passed": sum(r["passed"] for r in rs),
+                    "failed_seeds": sorted(r["seed"] for r in rs if not r["passed"]),
+                    "d_min": min(d), "d_mean": statistics.fmean(d), "d_max": max(d),
+                    "rel_min": min(rel), "rel_max": max(rel),
+                    "eff_min": min(r["effect"] for r in rs), "eff_max": max(r["effect"] for r in rs),
+                    "control": all(r["target"] == 0 for r in rs)}
+    return out
+
+
+def difficulty_band(rows) -> dict[str, dict]:
+    """Per scenario: its pool's band (median of the pair means +/- ``BAND_WIDTH``) and the pairs
+    whose mean difficulty falls outside it."""
+    stats = pair_stats(rows)
+    out = {}
+    for name in dict.fromkeys(s for s, _ in stats):
+        means = {f: st["d_mean"] for (s, f), st in stats.items() if s == name}
+        mid = statistics.median(means.values())
+        lo, hi = mid - BAND_WIDTH, mid + BAND_WIDTH
+        out[name] = {"center": mid, "low": lo, "high": hi,
+                     "outside": {f: m for f, m in means.items() if not lo <= m <= hi}}
+    return out
+
+
+def difficulty_table(rows) -> str:
+    """The README's scenario x family table (Markdown), from a sweep's rows."""
+    stats = pair_stats(rows)
+    band = difficulty_band(rows)
+    seeds = sorted({r["seed"] for r in rows})
+    pairs = len(stats)
+    lines = [f"Difficulty index `L/(L+S)` per (scenario, family) pair, {pairs} pairs, seed(s) {_span(seeds)} at live "
+             f"size, {len(rows)} variants (min / mean / max; pass = variants that validate; effect vs target, or "
+             f"the control's gap); band = the pool's median pair mean +/- {BAND_WIDTH}.", "",
+             "| scenario | family | pass | difficulty min / mean / max | effect vs target | pool band |",
+             "|---|---|---|---|---|---|"]
+    for (name, fam), st in stats.items():
+        b = band[name]
+        flag = "" if fam not in b["outside"] else " (outside)"
+        effect = (f"gap {st['eff_min']:+.3f} .. {st['eff_max']:+.3f}" if st["control"]
+                  else f"{st['rel_min']:+.0%} .. {st['rel_max']:+.0%}")
+        lines.append(f"| {name} | {fam} | {st['passed']}/{st['n']} | {st['d_min']:.2f} / {st['d_mean']:.2f} / "
+                     f"{st['d_max']:.2f}{flag} | {effect} | {b['low']:.2f}-{b['high']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _span(seeds: list[int]) -> str:
+    if len(seeds) == 1:
+        return str(seeds[0])
+    if seeds and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ",".join(map(str, seeds))
+
+
+README_START = "<!-- difficulty-table: written by python -m data_generators.sweep --readme -->"
+README_END = "<!-- difficulty-table: end -->"
+
+
+def write_readme(readme: str | os.PathLike, table: str) -> None:
+    """Replace the table between the README's two difficulty-table markers (kept in place)."""
+    path = Path(readme)
+    text = path.read_text()
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{path}: no difficulty-table markers; put {README_START!r} and {README_END!r} "
+                         f"where the table goes")
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    path.write_text(f"{head}{README_START}\n{table}{README_END}{tail}")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m data_generators.sweep",
+                                description="print the difficulty table (Markdown) of a sweep's CSV, written by "
+                                            "`livescreen validate all --out CSV`")
+    p.add_argument("csv", help="a sweep's CSV")
+    p.add_argument("--readme", help="write the table into this README between its difficulty-table markers")
+    a = p.parse_args(argv)
+    if not Path(a.csv).is_file():
+        print(f"error: no sweep CSV at {a.csv}; write one with `livescreen validate all --out {a.csv}`",
+              file=sys.stderr)
+        return 2
+    table = difficulty_table(read_rows(a.csv))
+    if a.readme:
+        try:
+            write_readme(a.readme, table)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote the table of {a.csv} into {a.readme}")
+    else:
+        print(table, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

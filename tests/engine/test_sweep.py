@@ -1,0 +1,52 @@
+"""The calibration sweep's bookkeeping: rows, the difficulty band, the README table (no validation run)."""
+from __future__ import annotations
+
+import pytest
+
+from data_generators import sweep
+
+
+def _row(scenario, family, seed, difficulty, *, passed=True, target=0.2, effect=0.2):
+    return {"scenario": scenario, "family": family, "seed": seed, "passed": passed, "effect": effect,
+            "target": target, "rel_effect": effect / target - 1 if target else float("nan"),
+            "difficulty": difficulty, "failed": "" if passed else "effect_band=0.3 (...)",
+            "seconds": 1.0, "cpu_seconds": 1.0}
+
+
+ROWS = [_row("s", "a", 0, 0.40), _row("s", "a", 1, 0.50), _row("s", "b", 0, 0.50), _row("s", "b", 1, 0.50),
+        _row("s", "c", 0, 0.90, passed=False, effect=0.3), _row("s", "c", 1, 0.80),
+        _row("t", "no_failure", 0, 0.7, target=0.0, effect=0.01), _row("t", "d", 0, 0.6)]
+
+
+def test_rows_round_trip_through_the_csv(tmp_path):
+    """Are rows read back as written (seed int, passed bool, figures float)?"""
+    sweep.write_rows(tmp_path / "r.csv", ROWS[:2])
+    sweep.write_rows(tmp_path / "r.csv", ROWS[2:3], append=True)
+    back = sweep.read_rows(tmp_path / "r.csv")
+    assert [(r["family"], r["seed"], r["passed"], r["difficulty"]) for r in back] == [
+        ("a", 0, True, 0.4), ("a", 1, True, 0.5), ("b", 0, True, 0.5)]
+
+
+def test_the_band_is_the_pools_median_pair_mean_plus_minus_the_width():
+    """Is the band the median of the pool's pair means +/- BAND_WIDTH, and is a pair beyond it flagged?"""
+    band = sweep.difficulty_band(ROWS)["s"]
+    assert band["center"] == pytest.approx(0.5)  # pair means 0.45, 0.5, 0.85
+    assert (band["low"], band["high"]) == pytest.approx((0.5 - sweep.BAND_WIDTH, 0.5 + sweep.BAND_WIDTH))
+    assert band["outside"] == {"c": pytest.approx(0.85)}
+    st = sweep.pair_stats(ROWS)[("s", "c")]
+    assert (st["n"], st["passed"], st["failed_seeds"]) == (2, 1, [0])
+
+
+def test_the_readme_table_is_replaced_between_its_markers(tmp_path):
+    """Does --readme replace only the table between the markers, and refuse a README without them?"""
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{sweep.README_START}\nold\n{sweep.README_END}\nrest\n")
+    table = sweep.difficulty_table(ROWS)
+    sweep.write_readme(readme, table)
+    assert readme.read_text() == f"intro\n{sweep.README_START}\n{table}{sweep.README_END}\nrest\n"
+    assert "| s | c | 1/2 | 0.80 / 0.85 / 0.90 (outside) |" in table
+    assert "| t | no_failure | 1/1 | 0.70 / 0.70 / 0.70 | gap +0.010 .. +0.010 |" in table
+    (tmp_path / "bare.md").write_text("no markers\n")
+    with pytest.raises(ValueError, match="no difficulty-table markers"):
+        sweep.write_readme(tmp_path / "bare.md", table)
+    assert sweep.main([str(tmp_path / "missing.csv")]) == 2
