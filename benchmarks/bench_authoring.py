@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -42,23 +43,27 @@ def tutorial_scenario(folder: Path) -> Path:
     return Path(m.group(1))
 
 
-def peer(path: Path) -> float:
-    """One build_variant + validate_variant of the scenario at ``path`` at live size, in this process."""
+def peer(path: Path) -> tuple[float, float]:
+    """One build_variant + validate_variant of the scenario at ``path`` at live size, in this process:
+    (wall seconds, CPU seconds)."""
     from data_generators import build_variant, validate_variant
     from data_generators.authoring import static_check
     sc = static_check(path)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     validate_variant(build_variant(sc, 0, family=sc.pool[0]))
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-def run(argv: list[str], *, cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
-    """``livescreen ARGV`` run in ``cwd`` as an author runs it; (wall seconds, the finished process)."""
+def run(argv: list[str], *, cwd: Path) -> tuple[float, float, subprocess.CompletedProcess]:
+    """``livescreen ARGV`` run in ``cwd`` as an author runs it: (wall seconds, CPU seconds of the
+    command and every process it waited for (its workers, a notebook kernel), the finished process)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, "-m", "livescreen.cli", *argv], capture_output=True, text=True,
                          cwd=cwd, env=env)
-    return time.perf_counter() - t0, res
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter() - t0, (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime), res
 
 
 def main(argv=None) -> int:
@@ -74,8 +79,8 @@ def main(argv=None) -> int:
         check_cmd = (["scenario", "check", str(path)] + (["--seeds", args.seeds] if args.seeds else [])
                      + (["--jobs", str(args.jobs)] if args.jobs else []))
         print("$ livescreen " + " ".join(check_cmd))
-        check_s, check = run(check_cmd, cwd=Path(tmp))
-        preview_s, prev = run(["scenario", "preview", str(path), "--seed", "7", "--out", "preview"], cwd=Path(tmp))
+        check_s, check_cpu, check = run(check_cmd, cwd=Path(tmp))
+        preview_s, preview_cpu, prev = run(["scenario", "preview", str(path), "--seed", "7", "--out", "preview"], cwd=Path(tmp))
         peers.append(peer(Path(tmp) / path))
         if args.keep:
             keep = Path(args.keep)
@@ -89,14 +94,14 @@ def main(argv=None) -> int:
     if check.returncode not in (0, 1) or prev.returncode != 0:
         print(check.stderr, prev.stderr, file=sys.stderr)
         return 1
-    p = sum(peers) / len(peers)
+    p = sum(w for w, _ in peers) / len(peers)
     n_seeds = int(re.search(r"x (\d+) seeds", check.stdout).group(1))
-    print(f"\npeer: one build_variant + validate_variant at live size: {peers[0]:.1f} s before, {peers[1]:.1f} s after "
-          f"(mean {p:.1f} s)")
+    print(f"\npeer: one build_variant + validate_variant at live size: {peers[0][0]:.1f} s before, {peers[1][0]:.1f} s after "
+          f"(mean {p:.1f} s; CPU {peers[0][1]:.1f} s and {peers[1][1]:.1f} s)")
     print(f"check   {check_s:6.1f} s  target <= {CHECK_TARGET:.0f} s  {'met' if check_s <= CHECK_TARGET else 'MISSED'}  "
-          f"= {check_s / p:.1f} peers ({n_seeds} seeds; exit {check.returncode})")
+          f"= {check_s / p:.1f} peers ({n_seeds} seeds; exit {check.returncode}); CPU {check_cpu:.0f} s in all processes")
     print(f"preview {preview_s:6.1f} s  target <= {PREVIEW_TARGET:.0f} s  {'met' if preview_s <= PREVIEW_TARGET else 'MISSED'}  "
-          f"= {preview_s / p:.1f} peers")
+          f"= {preview_s / p:.1f} peers; CPU {preview_cpu:.0f} s in all processes")
     print(f"cores {len(os.sched_getaffinity(0))}; load average at start {load0[0]:.2f}, at end {load1[0]:.2f}")
     return 0
 

@@ -42,3 +42,14 @@ def test_measure_in_worker_processes_gives_the_plain_figures():
         assert f.family == fam and f.measured == [plain.effect] and f.difficulty == [plain.difficulty]
         assert f.passed == int(plain.passed) and f.auc == [plain.figure("team_offline_auc")]
         assert f.failures == [f"seed 1: {c.name}={c.value} ({c.threshold})" for c in plain.failed]
+
+
+@pytest.mark.parametrize("family", ["prior_shift", "simpson_mix"])
+def test_evaluation_without_changes_reads_the_served_scores(family):
+    """``evaluate(variant)`` reuses the scores the variant was built with; they are the model's own."""
+    from data_generators.evaluation import evaluate
+    from livescreen.toolkit import model as team_model
+    v = build_variant("saas_churn", 2, family=family, **SMALL)
+    ev = evaluate(v)
+    np.testing.assert_array_equal(ev.offline_test["score"].to_numpy(), team_model.predict(v.model, ev.offline_test))
+    np.testing.assert_array_equal(ev.production["score"].to_numpy(), team_model.predict(v.model, ev.production))
