@@ -14,6 +14,7 @@ Nothing is written by either.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -259,6 +260,10 @@ _HOST_DRIFT_MIN_POST = 10  # labelled production days after the latest onset (co
 def _host_rules(spec: dict) -> tuple[list[str], str] | None:
     """The first reason the world cannot host its pool or decoys: (field path, message), or None."""
     w = spec["world"]
+    try:
+        datetime.date.fromisoformat(w["start"])
+    except ValueError:
+        return ["world", "start"], f"{w['start']!r} is not a calendar date; write YYYY-MM-DD, e.g. 2025-01-06"
     cols = w["columns"]
     keys = [c.get("key", c["names"][0]) for c in cols]
     for i, c in enumerate(cols):
@@ -333,9 +338,10 @@ def static_check(path: str | Path) -> Scenario:
         validate_spec(spec, source=path.name)
     except ScenarioError as exc:
         msg = str(exc)
-        m = re.match(rf"^{re.escape(path.name)}: (\(top level\)|[\w.]+): (.*)$", msg)
+        m = re.match(rf"^{re.escape(path.name)}: (\(top level\)|[\w.]+): (.*)$", msg, re.S)
         if m:
-            fail([] if m.group(1) == "(top level)" else m.group(1).split("."), m.group(2))
+            field_path = [] if m.group(1) == "(top level)" else m.group(1).split(".")
+            fail(field_path, _readable(spec, field_path, m.group(2)))
         raise
     bad = _host_rules(spec)
     if bad:
@@ -344,7 +350,40 @@ def static_check(path: str | Path) -> Scenario:
         fail(["name"], f"{spec['name']!r} must equal the file name {path.stem!r}; rename one of them")
     if spec["name"] in shipped_scenarios():
         fail(["name"], f"{spec['name']!r} is the name of a shipped scenario; choose another name")
-    return Scenario(name=spec["name"], spec=spec, path=path)
+    scenario = Scenario(name=spec["name"], spec=spec, path=path)
+    bad = _dry_build(scenario)
+    if bad:
+        fail(*bad)
+    return scenario
+
+
+def _readable(spec, field_path: list[str], msg: str) -> str:
+    """The schema's "[...whole list...] is too short" as "has N items; needs at least M"."""
+    if msg.endswith(" is too short"):
+        node = spec
+        for part in field_path:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        need = (_schema_at(scenario_schema(), ["*" if p.isdigit() else p for p in field_path]) or {}).get("minItems")
+        return f"has {len(node)} item{'s' if len(node) != 1 else ''}; needs at least {need}" if need else msg
+    return msg
+
+
+def _dry_build(scenario: Scenario) -> tuple[list[str], str] | None:
+    """Plant every pool family (and the decoys) in a tiny world, without a model: what the families'
+    and decoys' own rules refuse (a segment family without a categorical column, no eligible
+    culprit, a plug-in family's requirement) as (field path, message), or None. About 30 ms a family."""
+    from .variant import build_world
+    spec = scenario.spec
+    for i, fam in enumerate(scenario.pool):
+        try:
+            build_world(scenario, 0, family=fam, n_offline=500, n_production=500)
+        except ScenarioError as exc:
+            msg = str(exc)
+            for j, d in enumerate(spec["decoys"]):
+                if msg.startswith(d["kind"]):
+                    return ["decoys", str(j), "kind"], f"{msg} (with {fam} planted); add such a column or drop the decoy"
+            return ["failures", str(i), "family"], f"{msg}; change the world or drop the family"
+    return None
 
 
 def cause_word_warnings(path: str | Path) -> list[str]:
@@ -440,48 +479,84 @@ class FamilyFigures:
                 f"effect vs target {eff}  difficulty {band}{ship}  decoys visible {vis}  offline AUC {auc}")
 
 
+def shipped_hosts(family: str, *, limit: int = 2) -> list[str]:
+    """Up to ``limit`` shipped scenarios whose pool holds ``family`` (the difficulty band's yardstick)."""
+    from .scenario import load_scenario, shipped_scenarios
+    return [n for n in shipped_scenarios() if family in load_scenario(n).pool][:limit]
+
+
 def shipped_band(family: str, *, seeds=(0,), n_offline=None, n_production=None, limit: int = 2):
     """Difficulty index range of ``family`` on up to ``limit`` shipped scenarios hosting it (measured now)."""
-    from .scenario import load_scenario, shipped_scenarios
-    from .validation import validate_variant
-    from .variant import build_variant
-    vals = []
-    hosts = [n for n in shipped_scenarios() if family in load_scenario(n).pool][:limit]
-    for name in hosts:
-        for s in seeds:
-            vals.append(validate_variant(build_variant(name, s, family=family, n_offline=n_offline,
-                                                       n_production=n_production)).difficulty)
+    vals = [_validate((name, family, s, n_offline, n_production)).difficulty
+            for name in shipped_hosts(family, limit=limit) for s in seeds]
     return (min(vals), max(vals)) if vals else None
 
 
-def _one(args):
-    scenario, fam, seed, n_offline, n_production = args
+def _one_thread_worker() -> None:
+    """Each worker process runs its native pools (OpenMP, BLAS) on one thread: the processes are the
+    parallelism, and threads on top of them only wait on each other (results are the same)."""
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=1)
+
+
+def _validate(task):
+    """Build and validate one variant: ``(scenario, family, seed, n_offline, n_production)``."""
+    scenario, fam, seed, n_offline, n_production = task
+    from livescreen.toolkit.model import one_thread
     from .validation import validate_variant
     from .variant import build_variant
-    return validate_variant(build_variant(scenario, seed, family=fam, n_offline=n_offline, n_production=n_production))
+    with one_thread():
+        return validate_variant(build_variant(scenario, seed, family=fam, n_offline=n_offline,
+                                              n_production=n_production))
+
+
+def default_jobs() -> int:
+    """The processes ``measure`` uses by default: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def measure(scenario: Scenario, *, seeds: list[int], n_offline=None, n_production=None,
-            compare_shipped: bool = True, jobs: int = 1, progress=None) -> list[FamilyFigures]:
+            compare_shipped: bool = True, jobs: int | None = None, progress=None) -> list[FamilyFigures]:
     """Build and validate every (pool family, seed) of ``scenario``; return one summary per family.
 
-    ``jobs`` > 1 spreads the (family, seed) pairs over that many processes; the figures are the
-    same (each variant is seeded by itself).
+    Every variant is independent (seeded by itself), so the (family, seed) pairs and the shipped
+    band's variants (``shipped_band``) go into one queue served by ``jobs`` worker processes
+    (default: the cores available), each on one native thread; the figures are the same as one
+    process would measure. ``progress(family, seed, report)`` is called as pool variants finish.
     """
+    jobs = default_jobs() if jobs is None else jobs
     pairs = [(scenario, fam, seed, n_offline, n_production) for fam in scenario.pool for seed in seeds]
-    if jobs > 1:
+    hosts = {fam: shipped_hosts(fam) for fam in scenario.pool} if compare_shipped else {}
+    band_tasks = [(name, fam, 0, n_offline, n_production) for fam in scenario.pool for name in hosts.get(fam, [])]
+    tasks = pairs + band_tasks
+    if jobs > 1 and len(tasks) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as ex:
-            reports = list(ex.map(_one, pairs))
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_one_thread_worker,
+                                 mp_context=multiprocessing.get_context("spawn")) as ex:
+            reports = []
+            for task, rep in zip(tasks, ex.map(_validate, tasks)):
+                reports.append(rep)
+                if progress and len(reports) <= len(pairs):
+                    progress(task[1], task[2], rep)
     else:
-        reports = [_one(p) for p in pairs]
+        reports = []
+        for task in tasks:
+            reports.append(_validate(task))
+            if progress and len(reports) <= len(pairs):
+                progress(task[1], task[2], reports[-1])
+    by_pair = dict(zip([(p[1], p[2]) for p in pairs], reports[:len(pairs)]))
+    band = {}
+    for (_, fam, *_), rep in zip(band_tasks, reports[len(pairs):]):
+        band.setdefault(fam, []).append(rep.difficulty)
     out = []
     for fam in scenario.pool:
         figs = FamilyFigures(family=fam, seeds=list(seeds))
-        for (_, f, seed, _, _), rep in zip(pairs, reports):
-            if f != fam:
-                continue
+        for seed in seeds:
+            rep = by_pair[(fam, seed)]
             figs.passed += rep.passed
             figs.target = rep.target
             figs.measured.append(rep.effect)
@@ -492,10 +567,9 @@ def measure(scenario: Scenario, *, seeds: list[int], n_offline=None, n_productio
             figs.decoys_visible.append(sum(vis) / len(vis) if vis else 0.0)
             figs.auc.append(rep.figure("team_offline_auc"))
             figs.failures += [f"seed {seed}: {c.name}={c.value} ({c.threshold})" for c in rep.failed]
-            if progress:
-                progress(fam, seed, rep)
         if compare_shipped:
-            figs.shipped_band = shipped_band(fam, n_offline=n_offline, n_production=n_production)
+            vals = band.get(fam)
+            figs.shipped_band = (min(vals), max(vals)) if vals else None
             figs.compared = True
         out.append(figs)
     return out

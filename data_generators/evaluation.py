@@ -58,11 +58,18 @@ def evaluate(variant, *, drop=(), features=None, train: pd.DataFrame | None = No
     used = list(variant.model_card["features"]) if features is None else list(features)
     used = [f for f in used if f not in set(drop)]
     off = variant.offline
+    # the variant's own rows scored by its own model are its served scores, already in the data
+    # (the model scored exactly these rows when the variant was built): no prediction needed
+    served = test is None and production is None and variant.model is not None
     train = off[off[split] == "train"] if train is None else train
     test = off[off[split] == "test"] if test is None else test
     prod = variant.production if production is None else production
     if refit is None:
         refit = bool(drop) or features is not None or sample_weight is not None
+    if served and not refit:
+        return Evaluation(features=used, offline_test=test.assign(score=test[s["score"]].to_numpy()),
+                          production=prod.assign(score=prod[s["score"]].to_numpy()), label=label,
+                          timestamp=s["timestamp"])
     if refit or variant.model is None:
         mdl = team_model.fit(variant.model_card, train, features=used, label=label,
                              sample_weight=sample_weight)

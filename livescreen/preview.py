@@ -19,6 +19,7 @@ import json
 import re
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -46,7 +47,7 @@ def _interviewer_html(variant, report) -> str:
     planted = "".join(f"<tr><th>{esc(str(k))}</th><td><code>{esc(json.dumps(v, default=str))}</code></td></tr>"
                       for k, v in t.items())
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Interviewer: {esc(variant.scenario)} seed {t.get('seed')}</title>
-<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}td,th{{padding:.2em .6em;text-align:left;
+<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}}td,th{{padding:.2em .6em;text-align:left;
 vertical-align:top}}tr.bad{{background:#fdd}}tr.ok td:last-child{{color:#070}}code{{white-space:pre-wrap}}</style></head>
 <body><h1>Interviewer page: {esc(variant.scenario)}, seed {t.get('seed')}</h1>
 <p>Never show this page to the candidate. The candidate's notebook is <a href="candidate.html">candidate.html</a>.</p>
@@ -56,6 +57,13 @@ vertical-align:top}}tr.bad{{background:#fdd}}tr.ok td:last-child{{color:#070}}co
 (loudest decoy against the failure's strength; 0.5 means as loud).</p>
 <table><tr><th>check</th><th>value</th><th>threshold</th><th>verdict</th></tr>{rows}</table></body></html>
 """
+
+
+def _validate(variant):
+    from data_generators import validate_variant
+    from livescreen.toolkit.model import one_thread
+    with one_thread():
+        return validate_variant(variant)
 
 
 def preview(file, *, seed: int, out, family: str | None = None, n_offline=None, n_production=None,
@@ -72,7 +80,7 @@ def preview(file, *, seed: int, out, family: str | None = None, n_offline=None, 
     """
     from nbconvert import HTMLExporter
 
-    from data_generators import load_scenario, validate_variant
+    from data_generators import load_scenario
     from data_generators.authoring import static_check
     from livescreen.candidate import write_candidate_folder
     from livescreen.notebooks import execute as run_notebook
@@ -90,14 +98,18 @@ def preview(file, *, seed: int, out, family: str | None = None, n_offline=None, 
         nb_path = cand / f"{sc.name}.ipynb"
         nbformat.write(candidate_notebook(sc), nb_path)
         shown = nbformat.read(nb_path, as_version=4)
-        if execute:
-            scratch = work / "run"
-            shutil.copytree(cand, scratch)  # run a copy: the candidate folder stays as handed over
-            shown = run_notebook(scratch / nb_path.name)
-            shutil.rmtree(scratch)
+        # the validator measures in a thread of this process while the notebook runs in its kernel
+        # (another process): the two overlap on two cores
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            measured = pool.submit(_validate, variant)
+            if execute:
+                scratch = work / "run"
+                shutil.copytree(cand, scratch)  # run a copy: the candidate folder stays as handed over
+                shown = run_notebook(scratch / nb_path.name)
+                shutil.rmtree(scratch)
+            report = measured.result()
         body, _ = HTMLExporter().from_notebook_node(shown)
         (work / "candidate.html").write_text(body)
-        report = validate_variant(variant)
         (work / "interviewer" / "validation.json").write_text(json.dumps(report.to_dict(), indent=2))
         (work / "interviewer.html").write_text(_interviewer_html(variant, report))
         if out.exists():

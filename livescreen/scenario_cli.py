@@ -46,9 +46,14 @@ def _size(text):
 
 
 def cmd_check(args) -> int:
-    from data_generators.authoring import brief_warnings, cause_word_warnings, measure, static_check
-    from livescreen.cli import parse_seeds
+    import time
+
+    from data_generators.authoring import brief_warnings, cause_word_warnings, default_jobs, measure, static_check
+    from livescreen.cli import UsageError, parse_seeds
     seeds = parse_seeds(args.seeds)
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"bad --jobs {args.jobs}: use 1 or more processes")
+    jobs = args.jobs or default_jobs()
     n_off, n_prod = _size(args.n_offline), _size(args.n_production)
     sc = static_check(args.file)
     print(f"{args.file}: schema and host rules ok; pool: {', '.join(sc.pool)}")
@@ -58,12 +63,10 @@ def cmd_check(args) -> int:
         return 0
     print(f"measuring {len(sc.pool)} families x {len(seeds)} seeds"
           + (f" at {n_off or sc.spec['world'].get('n_offline', 'default')} offline rows" if n_off else "")
-          + " ...", flush=True)
-    if args.jobs < 1:
-        from livescreen.cli import UsageError
-        raise UsageError(f"bad --jobs {args.jobs}: use 1 or more processes")
+          + f" on {jobs} process{'es' if jobs > 1 else ''} ...", flush=True)
+    t0 = time.perf_counter()
     figs = measure(sc, seeds=seeds, n_offline=n_off, n_production=n_prod, compare_shipped=not args.no_compare,
-                   jobs=args.jobs)
+                   jobs=jobs)
     for f in figs:
         print(f.line())
         for line in f.failures[:5]:
@@ -71,7 +74,8 @@ def cmd_check(args) -> int:
         if f.hint():
             print(f"    hint: {f.hint()}")
     ok = all(f.ok for f in figs)
-    print(f"{sc.name}: {'every pool family passes every seed' if ok else 'NOT ready: a family fails a seed'}")
+    print(f"{sc.name}: {'every pool family passes every seed' if ok else 'NOT ready: a family fails a seed'} "
+          f"({time.perf_counter() - t0:.0f} s)")
     return 0 if ok else 1
 
 
@@ -102,8 +106,9 @@ def add_parser(sub) -> None:
     c.add_argument("--seeds", default="0-19", help="seeds per family (default 0-19)")
     c.add_argument("--n-offline", help="offline rows (default: the scenario's live size)")
     c.add_argument("--n-production", help="production rows (default: the scenario's live size)")
-    c.add_argument("--static", action="store_true", help="only the schema and host rules (no build)")
-    c.add_argument("--jobs", type=int, default=1, help="processes to spread the variants over (default 1)")
+    c.add_argument("--static", action="store_true", help="only the schema and host rules (each family planted once in a tiny world; no model, no seeds)")
+    c.add_argument("--jobs", type=int, help="worker processes for the variants (default: the cores available; "
+                                            "the figures do not depend on it)")
     c.add_argument("--no-compare", action="store_true", help="skip measuring the shipped scenarios' difficulty band")
     c.set_defaults(func=cmd_check)
 

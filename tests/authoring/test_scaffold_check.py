@@ -98,6 +98,14 @@ BAD = {
                        r":\d+: failures\.0\.family: 'gremlins' is not allowed; allowed: .*target_leakage"),
     "name_not_file": (lambda s: mutate(s, lambda d: d.update(name="other_name")),
                       r":\d+: name: 'other_name' must equal the file name"),
+    "not_a_date": (lambda s: mutate(s, lambda d: d["world"].update(start="2025-13-45")),
+                   r":\d+: world\.start: '2025-13-45' is not a calendar date; write YYYY-MM-DD"),
+    "too_few_columns": (lambda s: mutate(s, lambda d: d["world"].update(columns=d["world"]["columns"][:2])),
+                        r":\d+: world\.columns: has 2 items; needs at least 4$"),
+    # found by planting each family once in a tiny world (the families' and decoys' own rules)
+    "segment_decoy_without_categorical": (
+        lambda s: mutate(s, lambda d: d["world"].update(columns=[c for c in d["world"]["columns"] if c["kind"] == "numeric"])),
+        r":\d+: decoys\.3\.kind: noise_segment needs a categorical column .*drop the decoy"),
 }
 
 
@@ -113,6 +121,13 @@ def test_bad_input_is_one_line_exit_2_with_line_and_path(case, scaffold, tmp_pat
     assert re.search(rf"{NAME}\.yaml{pattern}", lines[0]), lines[0]
     assert out == ""  # refused before anything was measured or printed
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+
+
+def test_shipped_name_is_refused_by_check(scaffold, tmp_path, capsys):
+    path = write(tmp_path, scaffold.replace(f"name: \"{NAME}\"", 'name: "saas_churn"'), name="saas_churn")
+    code, out, err = run(capsys, "scenario", "check", str(path), "--static")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert re.search(r"saas_churn\.yaml:\d+: name: 'saas_churn' is the name of a shipped scenario; choose another name", err), err
 
 
 def test_line_number_points_at_the_field(scaffold, tmp_path, capsys):
