@@ -109,29 +109,45 @@ class Session:
 class Kernel:
     """A kernel on the user's server, talked to over its websocket (Jupyter's v1 JSON protocol)."""
 
-    def __init__(self, session: Session, kernel_id: str):
+    def __init__(self, session: Session, kernel_id: str, *, attempts: int = 3):
         import websocket
         self.session, self.id = session, kernel_id
+        self.session_id = uuid.uuid4().hex
         ws_url = session.url.replace("http", "ws", 1) + f"/user/{session.name}/api/kernels/{kernel_id}/channels"
-        self.ws = websocket.create_connection(ws_url, header=[f"Authorization: token {session.token}"], timeout=120)
+        for attempt in range(attempts):  # a busy server may drop the handshake: try again, as JupyterLab does
+            try:
+                self.ws = websocket.create_connection(ws_url, header=[f"Authorization: token {session.token}"],
+                                                      timeout=120)
+                break
+            except (OSError, websocket.WebSocketException):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(1 + attempt)
 
-    def execute(self, code: str, *, timeout: float = 120) -> dict:
-        """Run ``code``; returns ``{"status", "stdout", "stderr", "result", "ename", "evalue"}``."""
+    def _send(self, msg_type: str, content: dict) -> str:
         msg_id = uuid.uuid4().hex
         self.ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "username": self.session.name, "session": uuid.uuid4().hex,
-                       "msg_type": "execute_request", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                        "allow_stdin": False, "stop_on_error": True}}))
-        out = {"status": None, "stdout": "", "stderr": "", "result": None, "ename": None, "evalue": None}
+            "header": {"msg_id": msg_id, "username": self.session.name, "session": self.session_id,
+                       "msg_type": msg_type, "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "content": content}))
+        return msg_id
+
+    def _execute_request(self, code: str) -> str:
+        return self._send("execute_request", {"code": code, "silent": False, "store_history": False,
+                                              "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+
+    def _collect(self, msg_ids: list[str], timeout: float) -> dict[str, dict]:
+        """Read the websocket until every request in ``msg_ids`` has its reply and its idle status."""
+        outs = {m: {"status": None, "stdout": "", "stderr": "", "result": None, "ename": None, "evalue": None,
+                    "_idle": False} for m in msg_ids}
         deadline = time.monotonic() + timeout
-        idle = reply = False
-        while not (idle and reply):
+        waiting = set(msg_ids)
+        while waiting:
             if time.monotonic() > deadline:
                 raise HubClientError(f"no reply from the kernel within {timeout:.0f} s")
             msg = json.loads(self.ws.recv())
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            out = outs.get(msg.get("parent_header", {}).get("msg_id"))
+            if out is None:
                 continue
             kind, content = msg["msg_type"], msg["content"]
             if kind == "stream":
@@ -140,12 +156,39 @@ class Kernel:
                 out["result"] = content["data"].get("text/plain")
             elif kind == "error":
                 out["ename"], out["evalue"] = content["ename"], content["evalue"]
-            elif kind == "execute_reply":
-                out["status"] = content["status"]
-                reply = True
+            elif kind.endswith("_reply"):
+                out["status"] = content.get("status", "ok")
             elif kind == "status" and content.get("execution_state") == "idle":
-                idle = True
-        return out
+                out["_idle"] = True
+            if out["status"] is not None and out["_idle"]:
+                waiting.discard(msg["parent_header"]["msg_id"])
+        return {m: {k: v for k, v in o.items() if k != "_idle"} for m, o in outs.items()}
+
+    def execute(self, code: str, *, timeout: float = 120) -> dict:
+        """Run ``code``; returns ``{"status", "stdout", "stderr", "result", "ename", "evalue"}``."""
+        msg_id = self._execute_request(code)
+        return self._collect([msg_id], timeout)[msg_id]
+
+    def run_all(self, cells: list[str], *, timeout: float = 900) -> list[dict]:
+        """Run the cells as JupyterLab's Run All does: every request sent at once, the kernel runs them in
+        order (and aborts the rest after an error); returns each cell's outcome as ``execute`` does."""
+        ids = [self._execute_request(code) for code in cells]
+        outs = self._collect(ids, timeout)
+        return [outs[m] for m in ids]
+
+    def comm_update(self, comm_id: str, state: dict, *, timeout: float = 120) -> None:
+        """Set a widget's state as the browser does when a control moves (a ``comm_msg`` update), and
+        wait until the kernel has run the widget's callbacks (its idle status for that message)."""
+        msg_id = self._send("comm_msg", {"comm_id": comm_id,
+                                         "data": {"method": "update", "state": state, "buffer_paths": []}})
+        deadline = time.monotonic() + timeout
+        while True:
+            if time.monotonic() > deadline:
+                raise HubClientError(f"no idle status from the kernel within {timeout:.0f} s")
+            msg = json.loads(self.ws.recv())
+            if (msg.get("parent_header", {}).get("msg_id") == msg_id and msg["msg_type"] == "status"
+                    and msg["content"].get("execution_state") == "idle"):
+                return
 
     def close(self) -> None:
         try:
