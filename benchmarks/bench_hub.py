@@ -161,6 +161,7 @@ class Candidate:
         self.kernel_s = time.perf_counter() - t0
 
     def do_run_all(self):
+        self.kernel.wake()  # a browser keeps its websocket open (it answers pings); this client reopens it
         t0 = time.perf_counter()
         outs = self.kernel.run_all(self.cells)
         self.run_all.append((not self.run_all, time.perf_counter() - t0))
@@ -173,6 +174,7 @@ class Candidate:
             self.pid, self.server_pid = int(pid), int(ppid)
 
     def move_explorer(self, rng):
+        self.kernel.wake()
         t0 = time.perf_counter()
         self.kernel.comm_update(self.slider, {"value": round(rng.uniform(0.2, 0.8), 2)})
         self.updates.append(time.perf_counter() - t0)
@@ -239,11 +241,15 @@ class Meter:
 
 
 def describe(d: dict[str, float], cores: int) -> str:
+    """Where the CPU went: each part of the setup, and the rest of the machine's work beside it."""
     ours = sum(v for k, v in d.items() if k not in ("machine", "wall"))
+    other = max(0.0, d["machine"] - ours)
+    capacity = d["wall"] * cores
     return (f"CPU s: kernels {d['kernels']:.1f}, servers {d['servers']:.1f}, hub {d['hub']:.1f}, "
             f"proxy {d['proxy']:.1f}, session service {d['service']:.1f}, driver {d['driver']:.1f} "
-            f"(all of these {ours:.1f}); machine busy {d['machine']:.1f} of {d['wall'] * cores:.0f} core-s "
-            f"(other work {max(0.0, d['machine'] - ours):.1f})")
+            f"(all of these {ours:.1f}); the machine was busy {d['machine']:.1f} of {capacity:.0f} core-s: "
+            f"kernels {d['kernels'] / capacity:.0%}, the rest of this setup {(ours - d['kernels']) / capacity:.0%}, "
+            f"other work on the machine {other / capacity:.0%}")
 
 
 def build(n: int, root: Path) -> list[tuple[str, str, str]]:

@@ -109,22 +109,45 @@ class Session:
 class Kernel:
     """A kernel on the user's server, talked to over its websocket (Jupyter's v1 JSON protocol)."""
 
-    def __init__(self, session: Session, kernel_id: str, *, attempts: int = 3):
-        import websocket
+    # The server pings the websocket every 30 s and closes it when no pong came back for 90 s; this client
+    # answers pings only while it reads, so after a quiet spell it opens a fresh websocket (the kernel and
+    # its state stay), as JupyterLab reconnects a closed one.
+    QUIET = 20.0
+
+    def __init__(self, session: Session, kernel_id: str):
         self.session, self.id = session, kernel_id
         self.session_id = uuid.uuid4().hex
-        ws_url = session.url.replace("http", "ws", 1) + f"/user/{session.name}/api/kernels/{kernel_id}/channels"
-        for attempt in range(attempts):  # a busy server may drop the handshake: try again, as JupyterLab does
+        self.ws = None
+        self.connect()
+
+    def connect(self, *, attempts: int = 3) -> None:
+        """Open (or reopen) the kernel's websocket; a busy server may drop the handshake: try again."""
+        import websocket
+        if self.ws is not None:
             try:
-                self.ws = websocket.create_connection(ws_url, header=[f"Authorization: token {session.token}"],
+                self.ws.close()
+            except (OSError, websocket.WebSocketException):
+                pass
+        url = self.session.url.replace("http", "ws", 1) + f"/user/{self.session.name}/api/kernels/{self.id}/channels"
+        for attempt in range(attempts):
+            try:
+                self.ws = websocket.create_connection(url, header=[f"Authorization: token {self.session.token}"],
                                                       timeout=120)
                 break
             except (OSError, websocket.WebSocketException):
                 if attempt == attempts - 1:
                     raise
                 time.sleep(1 + attempt)
+        self.used = time.monotonic()
+
+    def wake(self) -> None:
+        """Reopen the websocket if it sat quiet long enough for the server to have closed it."""
+        if time.monotonic() - self.used > self.QUIET or not self.ws.connected:
+            self.connect()
 
     def _send(self, msg_type: str, content: dict) -> str:
+        self.wake()
+        self.used = time.monotonic()
         msg_id = uuid.uuid4().hex
         self.ws.send(json.dumps({
             "header": {"msg_id": msg_id, "username": self.session.name, "session": self.session_id,
@@ -145,7 +168,7 @@ class Kernel:
         while waiting:
             if time.monotonic() > deadline:
                 raise HubClientError(f"no reply from the kernel within {timeout:.0f} s")
-            msg = json.loads(self.ws.recv())
+            msg = self._recv()
             out = outs.get(msg.get("parent_header", {}).get("msg_id"))
             if out is None:
                 continue
@@ -163,6 +186,13 @@ class Kernel:
             if out["status"] is not None and out["_idle"]:
                 waiting.discard(msg["parent_header"]["msg_id"])
         return {m: {k: v for k, v in o.items() if k != "_idle"} for m, o in outs.items()}
+
+    def _recv(self) -> dict:
+        text = self.ws.recv()
+        self.used = time.monotonic()
+        if not text:
+            raise HubClientError("the kernel's websocket was closed by the server")
+        return json.loads(text)
 
     def execute(self, code: str, *, timeout: float = 120) -> dict:
         """Run ``code``; returns ``{"status", "stdout", "stderr", "result", "ename", "evalue"}``."""
@@ -185,7 +215,7 @@ class Kernel:
         while True:
             if time.monotonic() > deadline:
                 raise HubClientError(f"no idle status from the kernel within {timeout:.0f} s")
-            msg = json.loads(self.ws.recv())
+            msg = self._recv()
             if (msg.get("parent_header", {}).get("msg_id") == msg_id and msg["msg_type"] == "status"
                     and msg["content"].get("execution_state") == "idle"):
                 return
