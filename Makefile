@@ -75,7 +75,7 @@ test: install
 ## test-all: `make test`, then the long sweeps marked `full` (50 seeds per scenario in blocks, ...)
 test-all: test test-full
 
-# the `full` tier alone
+## test-full: install, then only the tests marked `full` (what test-all adds; .ci/run runs it after `make test`)
 test-full: install
 	@$(call PYTEST,-m full)
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 # The ground floor (architecture.md): the team's model and the statistics are the toolkit's, shared.
 from livescreen.toolkit import model as team_model
 from livescreen.toolkit.metrics import auc, psi
 
-__all__ = ["Evaluation", "auc", "evaluate", "psi"]
+__all__ = ["Evaluation", "auc", "evaluate", "held_out_ids_in_train", "id_holdout", "psi", "time_split"]
 
 
 @dataclass
@@ -71,3 +72,27 @@ def evaluate(variant, *, drop=(), features=None, train: pd.DataFrame | None = No
     prod = prod.assign(score=team_model.predict(mdl, prod)) if len(prod) else prod.assign(score=[])
     return Evaluation(features=used, offline_test=test, production=prod, label=label,
                       timestamp=s["timestamp"])
+
+
+def time_split(rows: pd.DataFrame, timestamp: str, share: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An out-of-time holdout: the earliest ``share`` of ``rows`` (by ``timestamp``, ties kept in
+    order) to train on, the rest to test on."""
+    rows = rows.sort_values(timestamp, kind="stable")
+    cut = int(round(len(rows) * share))
+    return rows.iloc[:cut], rows.iloc[cut:]
+
+
+def id_holdout(rows: pd.DataFrame, id_column: str) -> np.ndarray:
+    """Held-out mask of a deterministic group split: the rows of 25% of the ids (the ids are
+    scrambled, so ``id % 4 == 0`` is a random-looking quarter), every row of an id on one side."""
+    return (rows[id_column].to_numpy() % 4) == 0
+
+
+def held_out_ids_in_train(variant) -> float:
+    """Share of the team's offline test rows whose id also has rows in training (same entity, or an
+    exact copy, on both sides of the team's split)."""
+    s = variant.schema
+    off = variant.offline
+    is_test = (off[s["split"]] == "test").to_numpy()
+    ids = off[s["id"]].to_numpy()
+    return float(np.isin(ids[is_test], ids[~is_test]).mean())

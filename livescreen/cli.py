@@ -8,55 +8,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
 from data_generators.errors import ScenarioError
 from livescreen.candidate import FolderError
+from livescreen.cli_common import EXIT_USAGE, UsageError, parse_seed, parse_seeds  # noqa: F401 (re-exported)
+from livescreen.cli_common import Parser as _Parser
+from livescreen.cli_common import parse_rows as _rows
 from livescreen.hub.users import HubError
-
-EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A bad command line: one line, exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, not argparse's usage block
-        raise UsageError(f"{message} (see `{self.prog} --help`)")
-
-
-def parse_seeds(text: str) -> list[int]:
-    """``"0-49"``, ``"7"`` or ``"0-9,20,30-31"`` -> a sorted list of seeds."""
-    seeds: set[int] = set()
-    for part in str(text).split(","):
-        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
-        if not m:
-            raise UsageError(f"bad seeds {text!r}: use a number, a range like 0-49, or a list like 0-9,20")
-        lo = int(m.group(1))
-        hi = int(m.group(2)) if m.group(2) is not None else lo
-        if hi < lo:
-            raise UsageError(f"bad seed range {part.strip()!r}: the end is before the start")
-        if hi - lo > 100_000:
-            raise UsageError(f"seed range {part.strip()!r} is too long: at most 100,000 seeds")
-        seeds.update(range(lo, hi + 1))
-    return sorted(seeds)
-
-
-def parse_seed(text: str) -> int:
-    if not re.fullmatch(r"\d+", str(text).strip()):
-        raise UsageError(f"bad seed {text!r}: a seed is a whole number from 0 to 2**63-1")
-    return int(text)
-
-
-def _rows(text: str | None) -> int | None:
-    if text is None:
-        return None
-    if not re.fullmatch(r"\d+", str(text).strip()):
-        raise UsageError(f"bad row count {text!r}: use a whole number from 500 to 5000000")
-    return int(text)
 
 
 # --------------------------------------------------------------------------- commands

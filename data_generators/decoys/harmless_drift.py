@@ -23,10 +23,7 @@ class HarmlessDrift(Decoy):
     min_psi = 0.15
 
     def choose(self, world, *, taken):
-        keys = [k for k in world.numeric_keys(exclude=taken)]
-        keys.sort(key=lambda k: abs(world.columns[k].effect))
-        low = keys[: max(1, len(keys) // 2)]
-        self.keys = [low[int(self.rng.integers(len(low)))]]
+        self.keys = self.pick_weak_numeric(world, taken=taken)
         self.shift = float(self.params.get("shift", 0.9)) * (1 + self.rng.uniform(-0.1, 0.1))
         self.onset_frac = float(self.rng.uniform(0.05, 0.3))
 

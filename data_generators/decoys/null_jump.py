@@ -23,10 +23,7 @@ class NullJump(Decoy):
     min_jump = 0.10
 
     def choose(self, world, *, taken):
-        keys = [k for k in world.numeric_keys(exclude=taken)]
-        keys.sort(key=lambda k: abs(world.columns[k].effect))
-        low = keys[: max(1, len(keys) // 2)]
-        self.keys = [low[int(self.rng.integers(len(low)))]]
+        self.keys = self.pick_weak_numeric(world, taken=taken)
         self.rate = float(self.params.get("rate", 0.25)) * (1 + self.rng.uniform(-0.1, 0.1))
         self.base_rate = 0.01
         self.onset_frac = float(self.rng.uniform(0.2, 0.5))

@@ -164,6 +164,14 @@ class Decoy:
     def choose(self, world: "World", *, taken: set[str]) -> None:
         """Pick this decoy's columns among those not ``taken`` (culprits and other decoys)."""
 
+    def pick_weak_numeric(self, world: "World", *, taken: set[str]) -> list[str]:
+        """One numeric column drawn among the weaker half (smallest effect on the label) of those
+        not ``taken``: a decoy there moves a column that barely matters to the model's ranking."""
+        keys = [k for k in world.numeric_keys(exclude=taken)]
+        keys.sort(key=lambda k: abs(world.columns[k].effect))
+        low = keys[: max(1, len(keys) // 2)]
+        return [low[int(self.rng.integers(len(low)))]]
+
     def inputs(self, world: "World") -> None:
         pass
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluation import auc, evaluate
+from ..evaluation import auc, evaluate, time_split
 from ..registry import register_family
 from .base import Family
 
@@ -100,10 +100,8 @@ class ConceptDrift(Family):
         s = variant.schema
         prod = variant.production
         post = prod[self._after(prod, s["timestamp"]) & prod[s["label"]].notna().to_numpy()]
-        post = post.sort_values(s["timestamp"], kind="stable")
-        cut = int(round(len(post) * self.recent_share))
-        retrained = evaluate(variant, train=post.iloc[:cut], test=post.iloc[cut:],
-                             production=post.iloc[:0], refit=True)
+        train, test = time_split(post, s["timestamp"], self.recent_share)
+        retrained = evaluate(variant, train=train, test=test, production=post.iloc[:0], refit=True)
         held = retrained.offline_test
         return max(0.0, ev.offline_auc - auc(held[s["label"]], held["score"]))
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluation import evaluate
+from ..evaluation import evaluate, held_out_ids_in_train, id_holdout
 from ..registry import register_family
 from .base import Family
 
@@ -90,15 +90,11 @@ class DuplicateLeakage(Family):
     def reference(self, variant):
         s = variant.schema
         off = variant.offline.drop_duplicates(subset=[s["id"]], keep="first")
-        test = (off[s["id"]].to_numpy() % 4) == 0  # ids are scrambled: a deterministic 25%
+        test = id_holdout(off, s["id"])
         ev = evaluate(variant, train=off[~test], test=off[test], refit=True)
         return abs(ev.offline_auc - ev.online_auc)
 
     def extra_checks(self, variant):
         """Share of the team's test rows that have an exact copy among the training rows."""
-        s = variant.schema
-        off = variant.offline
-        is_test = (off[s["split"]] == "test").to_numpy()
-        ids = off[s["id"]].to_numpy()
-        shared = float(np.isin(ids[is_test], ids[~is_test]).mean())
+        shared = held_out_ids_in_train(variant)
         return [("test_rows_with_exact_copy_in_train", shared, ">= 0.1", shared >= 0.1)]

@@ -25,10 +25,8 @@ open.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..errors import ScenarioError
-from ..evaluation import evaluate
+from ..evaluation import evaluate, held_out_ids_in_train, id_holdout
 from ..registry import register_family
 from .base import Family
 
@@ -89,8 +87,7 @@ class GroupLeakage(Family):
     @staticmethod
     def group_split(variant):
         """Held-out mask of a deterministic group split: 25% of the ids (the ids are scrambled)."""
-        ids = variant.offline[variant.schema["id"]].to_numpy()
-        return (ids % 4) == 0
+        return id_holdout(variant.offline, variant.schema["id"])
 
     def reference(self, variant):
         off = variant.offline
@@ -100,9 +97,5 @@ class GroupLeakage(Family):
 
     def extra_checks(self, variant):
         """Share of the team's test rows whose entity also has rows in training."""
-        s = variant.schema
-        off = variant.offline
-        is_test = (off[s["split"]] == "test").to_numpy()
-        ids = off[s["id"]].to_numpy()
-        shared = float(np.isin(ids[is_test], ids[~is_test]).mean())
+        shared = held_out_ids_in_train(variant)
         return [("test_rows_sharing_entity_with_train", shared, ">= 0.9", shared >= 0.9)]

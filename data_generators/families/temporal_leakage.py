@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtri
 
-from ..evaluation import evaluate
+from ..evaluation import evaluate, time_split
 from ..registry import register_family
 from .base import Family
 
@@ -130,9 +130,8 @@ class TemporalLeakage(Family):
 
     def reference(self, variant):
         s = variant.schema
-        off = variant.offline.sort_values(s["timestamp"], kind="stable")
-        cut = int(round(len(off) * 0.75))
-        ev = evaluate(variant, train=off.iloc[:cut], test=off.iloc[cut:], refit=True)
+        train, test = time_split(variant.offline, s["timestamp"], 0.75)
+        ev = evaluate(variant, train=train, test=test, refit=True)
         return abs(ev.offline_auc - ev.online_auc)
 
     def extra_checks(self, variant):

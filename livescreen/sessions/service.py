@@ -235,15 +235,20 @@ class Base(tornado.web.RequestHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"error": self._reason}))
 
+    async def candidate_session(self) -> str:
+        """The open session the request's candidate token reports to (403 when there is none)."""
+        sid = await self.auth.candidate_session(self)
+        if sid is None:
+            raise tornado.web.HTTPError(403, reason="no open session for this token")
+        return sid
+
     def refuse(self, err: SessionError) -> None:
         self.reply({"error": str(err)}, 409 if "closed" in str(err) or "purged" in str(err) else 400)
 
 
 class CandidateEvents(Base):
     async def post(self):
-        sid = await self.auth.candidate_session(self)
-        if sid is None:
-            raise tornado.web.HTTPError(403, reason="no open session for this token")
+        sid = await self.candidate_session()
         data = self.body()
         kind = data.pop("kind", None)
         client_at = data.pop("at", None)
@@ -259,9 +264,7 @@ class CandidateEvents(Base):
 
 class CandidateCard(Base):
     async def post(self):
-        sid = await self.auth.candidate_session(self)
-        if sid is None:
-            raise tornado.web.HTTPError(403, reason="no open session for this token")
+        sid = await self.candidate_session()
         data = self.body()
         try:
             out = session.record_card(sid, data.get("card"), client_at=data.get("at"), uid=data.get("uid"),

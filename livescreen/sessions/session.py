@@ -332,6 +332,36 @@ def _existing(conn, session_id: str, uid: str):
                         .where(events.c.uid == uid)).mappings().first()
 
 
+def _add_event(conn, session_id: str, kind: str, t, data: dict, *, source: str = "candidate",
+               author: str | None = None, uid: str | None = None, client_at: str | None = None) -> int:
+    """Insert one event row stamped ``t``; returns its id (a repeated ``uid`` raises IntegrityError)."""
+    return conn.execute(events.insert().values(session_id=session_id, kind=kind, at=t, source=source, author=author,
+                                               uid=uid, data=data,
+                                               client_at=str(client_at)[:40] if client_at else None)
+                        ).inserted_primary_key[0]
+
+
+def _once(home, session_id: str, uid: str | None, write, *, again):
+    """Record something sent by a client once, even when the send is retried.
+
+    ``write(conn, row, t)`` runs in one transaction on the open session ``row`` at the server's time
+    ``t`` and returns the reply. When the event's ``uid`` is already recorded (the first reply was
+    lost), the insert fails, the transaction rolls back, and ``again(conn, old_event)`` gives the
+    reply for the event recorded the first time.
+    """
+    _, eng = _db(home)
+    try:
+        with eng.begin() as conn:
+            row = _get(conn, session_id)
+            _check_open(row)
+            return write(conn, row, now())
+    except sa.exc.IntegrityError:
+        if uid is None:
+            raise
+        with eng.connect() as conn:
+            return again(conn, _existing(conn, session_id, uid))
+
+
 def record_event(session_id: str, kind: str, data: dict | None = None, *, source: str = "candidate",
                  author: str | None = None, client_at: str | None = None, uid: str | None = None,
                  home=None) -> dict:
@@ -347,25 +377,17 @@ def record_event(session_id: str, kind: str, data: dict | None = None, *, source
         raise SessionError(f"unknown event kind {kind!r} from the {source}; allowed: {', '.join(allowed)}")
     data = _clean(data or {})
     uid = _uid(uid)
-    _, eng = _db(home)
-    try:
-        with eng.begin() as conn:
-            row = _get(conn, session_id)
-            _check_open(row)
-            if kind == "experiment":
-                data["before_card"] = row["card"] is None
-            t = now()
-            eid = conn.execute(events.insert().values(session_id=session_id, kind=kind, at=t, source=source,
-                                                      author=author, uid=uid, data=data,
-                                                      client_at=str(client_at)[:40] if client_at else None)
-                               ).inserted_primary_key[0]
-    except sa.exc.IntegrityError:
-        if uid is None:
-            raise
-        with eng.connect() as conn:
-            old = _existing(conn, session_id, uid)
+
+    def write(conn, row, t):
+        if kind == "experiment":
+            data["before_card"] = row["card"] is None
+        eid = _add_event(conn, session_id, kind, t, data, source=source, author=author, uid=uid,
+                         client_at=client_at)
+        return {"id": eid, "kind": kind, "at": iso(t), "data": data}
+
+    def again(conn, old):
         return {"id": old["id"], "kind": old["kind"], "at": iso(old["at"]), "data": old["data"], "repeated": True}
-    return {"id": eid, "kind": kind, "at": iso(t), "data": data}
+    return _once(home, session_id, uid, write, again=again)
 
 
 def record_card(session_id: str, card, *, client_at: str | None = None, uid: str | None = None,
@@ -382,31 +404,23 @@ def record_card(session_id: str, card, *, client_at: str | None = None, uid: str
     except CardError as exc:
         raise SessionError(f"the card is not complete: {exc}") from None
     uid = _uid(uid)
-    _, eng = _db(home)
-    try:
-        with eng.begin() as conn:
-            row = _get(conn, session_id)
-            _check_open(row)
-            t = now()
-            # the event first: a repeated uid fails here and rolls the whole commit back
-            eid = conn.execute(events.insert().values(session_id=session_id, kind="card", at=t, source="candidate",
-                                                      client_at=str(client_at)[:40] if client_at else None, uid=uid,
-                                                      data={"first": False, "card": card})).inserted_primary_key[0]
-            # One UPDATE guarded by "card IS NULL": two commits racing cannot both become first.
-            first = conn.execute(sessions.update().where(sessions.c.id == session_id)
-                                 .where(sessions.c.card.is_(None)).values(card=card, card_at=t)).rowcount == 1
-            if first:
-                conn.execute(events.update().where(events.c.id == eid).values(data={"first": True, "card": card}))
-            first_at = t if first else _aware(row["card_at"])
-    except sa.exc.IntegrityError:
-        if uid is None:
-            raise
-        with eng.connect() as conn:
-            old = _existing(conn, session_id, uid)
-            row = _get(conn, session_id)
+
+    def write(conn, row, t):
+        # the event first: a repeated uid fails here and rolls the whole commit back
+        eid = _add_event(conn, session_id, "card", t, {"first": False, "card": card}, uid=uid, client_at=client_at)
+        # One UPDATE guarded by "card IS NULL": two commits racing cannot both become first.
+        first = conn.execute(sessions.update().where(sessions.c.id == session_id)
+                             .where(sessions.c.card.is_(None)).values(card=card, card_at=t)).rowcount == 1
+        if first:
+            conn.execute(events.update().where(events.c.id == eid).values(data={"first": True, "card": card}))
+        first_at = t if first else _aware(row["card_at"])
+        return {"committed_at": iso(t), "first": first, "first_committed_at": iso(first_at)}
+
+    def again(conn, old):
+        row = _get(conn, session_id)
         return {"committed_at": iso(old["at"]), "first": bool(old["data"].get("first")),
                 "first_committed_at": iso(row["card_at"])}
-    return {"committed_at": iso(t), "first": first, "first_committed_at": iso(first_at)}
+    return _once(home, session_id, uid, write, again=again)
 
 
 def start_session(session_id: str, *, by: str | None = None, home=None) -> dict:

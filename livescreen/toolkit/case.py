@@ -70,25 +70,11 @@ class Case:
     def schema(self) -> dict:
         return self.metadata["schema"]
 
-    @property
-    def label(self) -> str:
-        return self.schema["label"]
-
-    @property
-    def score(self) -> str:
-        return self.schema["score"]
-
-    @property
-    def timestamp(self) -> str:
-        return self.schema["timestamp"]
-
-    @property
-    def split(self) -> str:
-        return self.schema["split"]
-
-    @property
-    def id(self) -> str:
-        return self.schema["id"]
+    label = property(lambda self: self.schema["label"], doc="The label column's name.")
+    score = property(lambda self: self.schema["score"], doc="The served score's column.")
+    timestamp = property(lambda self: self.schema["timestamp"], doc="When a row was scored.")
+    split = property(lambda self: self.schema["split"], doc="The offline rows' train/test column.")
+    id = property(lambda self: self.schema["id"], doc="The entity (or row) id column.")
 
     @property
     def features(self) -> list[str]:

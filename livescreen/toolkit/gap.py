@@ -68,8 +68,12 @@ def offline_level(case: Case) -> dict:
             "mean_score": float(case.test[case.score].mean())}
 
 
+# Fixed margins (room on the right for the legends): a computed layout would double the drawing time.
+MARGINS = dict(left=0.06, right=0.71, bottom=0.14, top=0.95, hspace=0.28)
+
+
 def gap_figure(case: Case, *, start=None, end=None, table: pd.DataFrame | None = None,
-               margins: dict | None = None):
+               margins: dict | None = MARGINS):
     """Weekly production AUC (with band) vs the offline level; label maturity shaded and plotted."""
     table = by_period(case, start=start, end=end) if table is None else table
     off = offline_level(case)
@@ -108,5 +112,5 @@ def gap_figure(case: Case, *, start=None, end=None, table: pd.DataFrame | None =
         ax.legend(loc="upper left", bbox_to_anchor=(1.07, 1.0), fontsize=10)
         ax2.set(title="Label maturity, positive rate and mean score by week", ylabel="share of rows labelled",
                 xlabel="week of scoring (production)", ylim=(0, 1.05))
-        fig.autofmt_xdate()
+        fig.autofmt_xdate(bottom=(margins or {}).get("bottom", 0.2))
     return fig

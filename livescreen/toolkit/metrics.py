@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import average_precision_score
 
 Z95 = 1.959964
 
@@ -23,11 +23,19 @@ def clean(y, s):
 
 
 def auc(y, s) -> float:
-    """ROC AUC, or NaN when a class is missing."""
+    """ROC AUC, or NaN when a class is missing.
+
+    Computed as the Mann-Whitney statistic on average ranks (ties count one half), which is the
+    area under the ROC curve that ``sklearn.metrics.roc_auc_score`` gives, without its input
+    checks: the explorers compute one per segment and per week on every update.
+    """
     y, s = clean(y, s)
     if y.size == 0 or y.min() == y.max():
         return float("nan")
-    return float(roc_auc_score(y, s))
+    ranks = stats.rankdata(s)
+    n_pos = int(y.sum())
+    n_neg = y.size - n_pos
+    return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def pr_auc(y, s) -> float:

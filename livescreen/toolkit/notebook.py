@@ -84,6 +84,11 @@ def start(path=".") -> Case:
     _CURRENT[:] = [case]
     from . import service
     service.install()  # report each cell run to the session service (does nothing when unconfigured)
+    # The imports and the case live as long as the kernel: frozen out of the cyclic garbage collector,
+    # a full collection that falls during an explorer's update scans only what came after (measured:
+    # one of about 0.25 s under load otherwise, beside updates of 15-50 ms).
+    import gc
+    gc.freeze()
     marker = Path(path) / SESSION_FILE
     if not marker.exists():
         try:
@@ -108,15 +113,29 @@ def show_brief(case: Case) -> None:
 def offline_report(case: Case) -> None:
     """Display the team's offline report: confusion matrix, ROC/PR curves, feature importance.
 
-    The report is the team's artefact, made with the candidate folder (``team_report.json``); it is
-    computed here only for a folder that lacks it.
+    The report is the team's artefact, made with the candidate folder (``team_report.json``: the
+    importance and the three figures); it is computed here only for a folder that lacks it.
     """
+    saved = report.saved_figures(case)
+    if saved is not None:
+        from IPython.display import Image
+        _display(*(Image(data=png, format="png") for png in saved.values()))
+        return
     r = report.offline_report(case)
-    _figures(r["confusion"], r["curves"], r["importance"])
+    _figures(*(r[name] for name in report.FIGURES))
 
 
 def online_offline_gap(case: Case) -> None:
-    """Display the weekly production metric against the offline level."""
+    """Display the weekly production metric against the offline level.
+
+    This is the team's monitoring chart, made with the candidate folder (``team_report.json``); it
+    is drawn here only for a folder that lacks it.
+    """
+    saved = report.saved_figures(case, (report.MONITORING,))
+    if saved is not None:
+        from IPython.display import Image
+        _display(Image(data=saved[report.MONITORING], format="png"))
+        return
     _figures(gap.gap_figure(case))
 
 

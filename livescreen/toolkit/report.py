@@ -5,13 +5,17 @@ what the team reported offline and what production shows. ``offline_report``: th
 at the operating threshold with precision, recall and cost; ROC and PR curves; the feature
 importance as the team computed it (permutation importance on the offline test rows).
 
-The importance is the team's artefact and the one costly part (a refit and permutations): it is
-computed when the candidate folder is made (``write_team_report``, ``team_report.json``) and read
-back here; a folder without it gets it computed on first use.
+The report is the team's artefact, and its costly parts (a refit and permutations for the
+importance, then drawing three figures) are done when the candidate folder is made
+(``write_team_report``, ``team_report.json``: the importance as data and the three figures as PNG,
+with the team's monitoring chart, the online/offline gap) and read back here; a folder without it,
+or whose report was made for other data, gets it computed.
 """
 from __future__ import annotations
 
+import base64
 import html
+import io
 import json
 import os
 import tempfile
@@ -165,6 +169,8 @@ def curves_figure(case: Case, *, production: bool = False):
 
 REPORT_FILE = "team_report.json"
 N_REPEATS = 3
+FIGURES = ("confusion", "curves", "importance")  # the report's figures, in the order the notebook shows them
+MONITORING = "gap"  # the team's monitoring chart (``gap.gap_figure``), made with the report
 
 
 def feature_importance(case: Case, *, n_repeats: int = N_REPEATS) -> pd.DataFrame:
@@ -192,17 +198,60 @@ def _compute_importance(case: Case, n_repeats: int) -> pd.DataFrame:
 
 def _fingerprint(case: Case) -> dict:
     """What the saved report must match to be this case's: features and row counts."""
-    return {"features": list(case.features), "train_rows": int(len(case.train)), "test_rows": int(len(case.test))}
+    return {"features": list(case.features), "train_rows": int(len(case.train)), "test_rows": int(len(case.test)),
+            "production_rows": int(len(case.production))}
 
 
 def team_report(case: Case) -> dict:
     """The team's offline report as data (what ``write_team_report`` saves)."""
+    from . import gap
     imp = feature_importance(case)
+    figures = {**offline_report(case), MONITORING: gap.gap_figure(case)}
     return {"about": "The team's offline report: permutation importance of the team's model on the offline "
-                     "test rows (drop in ROC AUC when a feature is shuffled).",
+                     "test rows (drop in ROC AUC when a feature is shuffled), the report's figures and the "
+                     "team's monitoring chart (production by week against the offline level), as PNG.",
             "n_repeats": N_REPEATS, **_fingerprint(case),
             "importance": [{"feature": str(r.feature), "importance": float(r.importance), "std": float(r.std)}
-                           for r in imp.itertuples()]}
+                           for r in imp.itertuples()],
+            "figures": {name: base64.b64encode(_png(figures[name])).decode("ascii")
+                        for name in (*FIGURES, MONITORING)}}
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")  # Pillow's default compression: the file is kept, not redrawn
+    return buf.getvalue()
+
+
+def saved_figures(case: Case, names=FIGURES) -> dict[str, bytes] | None:
+    """Figures as the team made them with the folder (PNG bytes by name, in the order of ``names``:
+    the report's ``FIGURES`` by default, or ``(MONITORING,)``), or None when the folder has no
+    report made for this data."""
+    saved = _saved(case)
+    figures = (saved or {}).get("figures")
+    if not isinstance(figures, dict) or any(not isinstance(figures.get(n), str) for n in names):
+        return None
+    try:
+        out = {name: base64.b64decode(figures[name], validate=True) for name in names}
+    except ValueError:
+        return None
+    return out if all(png.startswith(b"\x89PNG") for png in out.values()) else None
+
+
+def _saved(case: Case) -> dict | None:
+    """The folder's ``team_report.json`` when it was made for this case's data (read once)."""
+    key = "team_report"
+    if key not in case._cache:
+        saved = None
+        if case.folder is not None:
+            try:
+                saved = json.loads((Path(case.folder) / REPORT_FILE).read_text())
+            except (OSError, ValueError):
+                saved = None
+        if not isinstance(saved, dict) or any(saved.get(k) != v for k, v in _fingerprint(case).items()):
+            saved = None  # made for other data: computed again
+        case._cache[key] = saved
+    return case._cache[key]
 
 
 def write_team_report(case: Case, folder=None) -> Path:
@@ -221,14 +270,9 @@ def write_team_report(case: Case, folder=None) -> Path:
 
 
 def _saved_importance(case: Case, n_repeats: int) -> pd.DataFrame | None:
-    if case.folder is None or n_repeats != N_REPEATS:
+    saved = _saved(case) if n_repeats == N_REPEATS else None
+    if saved is None:
         return None
-    try:
-        saved = json.loads((Path(case.folder) / REPORT_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(saved, dict) or any(saved.get(k) != v for k, v in _fingerprint(case).items()):
-        return None  # made for other data: computed again
     rows = saved.get("importance")
     try:
         table = pd.DataFrame(rows, columns=["feature", "importance", "std"]).astype(

@@ -224,3 +224,39 @@ def test_auc_interval_covers_and_shrinks():
 def test_palette_is_okabe_ito():
     """Is the palette the Okabe-Ito set?"""
     assert set(style.PALETTE) <= set(style.OKABE_ITO.values()) and len(style.PALETTE) == 8
+
+
+def test_team_report_is_made_with_the_folder_and_loaded(tmp_path, fresh_case):
+    """Is the team's report (importance, the report's figures and the monitoring chart) written with the
+    folder and read back as written, and ignored for a folder whose data it was not made for?"""
+    case = fresh_case(tmp_path)
+    report.write_team_report(case)
+    names = (*report.FIGURES, report.MONITORING)
+    again = type(case).from_frames(offline=case.offline, production=case.production, recomputed=case.recomputed,
+                                   metadata=case.metadata, folder=case.folder)
+    saved = report.saved_figures(again, names)
+    assert saved is not None and list(saved) == list(names)
+    assert all(png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000 for png in saved.values())
+    pd.testing.assert_frame_equal(report.feature_importance(again), report.feature_importance(case))
+    other = type(case).from_frames(offline=case.offline, production=case.production.iloc[:-10],
+                                   recomputed=case.recomputed.iloc[:-10], metadata=case.metadata, folder=case.folder)
+    assert report.saved_figures(other, names) is None and report._saved(other) is None
+
+
+def test_explorer_views_redraw_in_place(cases):
+    """Does each explorer's view keep one figure, change its picture with the value, and give a value
+    seen before the same picture again?"""
+    case = cases["telecom_churn"]
+    views = [(explorers.ThresholdView(case, 0.3), (0.3, 0.7)),
+             (explorers.SliceView(case, case.columns[0], explorer=True), (case.columns[0], case.columns[-1])),
+             (explorers.DriftView(case, case.numeric[0], explorer=True), (case.numeric[0], case.categorical[0])),
+             (explorers.WindowView(case, explorers.days(case)[0], explorers.days(case)[-1]),
+              ((explorers.days(case)[0], explorers.days(case)[-1]), (explorers.days(case)[3], explorers.days(case)[9])))]
+    for view, (a, b) in views:
+        fig = view.figure
+        show = (lambda v: view.show(*v)) if isinstance(a, tuple) else view.show
+        first = explorers.render(show(a))
+        second = explorers.render(show(b))
+        assert view.figure is fig and first[:8] == second[:8] == b"\x89PNG\r\n\x1a\n" and first != second
+        view._pngs.clear()  # drawn again, not looked up: the same state gives the same picture
+        assert explorers.render(show(a)) == first, type(view).__name__
