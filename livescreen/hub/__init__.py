@@ -4,6 +4,7 @@ Modules: ``paths`` (where the hub's state, the candidate environment and the pro
 ``users`` (candidate and interviewer accounts, their logins), ``server`` (start and stop the hub),
 ``exchange`` (deliver a candidate folder into a home, collect it into the grader-only store),
 ``auth`` (the per-candidate password authenticator the hub loads), ``cli`` (``livescreen hub``).
-"""
 
-from .exchange import deliver_folder  # noqa: E402,F401 - the session service delivers through it (#9)
+Importing the package loads none of them: the candidate image's build stage (deploy/z2jh/Dockerfile)
+copies only ``paths`` and ``candidate_env`` beside this file and imports ``candidate_env`` there.
+"""

@@ -6,7 +6,8 @@ the candidate toolkit as a distribution of its own (``livescreen-toolkit``: ``li
 and ``livescreen/toolkit/`` copied into a scratch project and installed non-editable, so nothing
 points back into the repository). No ``data_generators``, ``grading``, scenario YAMLs, rubrics,
 ``solutions/`` or nbgrader. It then locks nbgrader's extensions off at the environment's system
-level (in case a site installs nbgrader system-wide) and makes the tree world-readable.
+level (in case a site installs nbgrader system-wide), writes the servers' settings (``configure_servers``:
+TCP_NODELAY on the kernel's websocket, no PyPI queries from the lab) and makes the tree world-readable.
 """
 from __future__ import annotations
 
@@ -29,6 +30,29 @@ FORBIDDEN = ("data_generators", "grading", "nbgrader", "livescreen")  # "livescr
 NBGRADER_LAB = ["@jupyter/nbgrader", "nbgrader"]
 NBGRADER_SERVER = ["nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.assignment_list",
                    "nbgrader.server_extensions.course_list", "nbgrader.server_extensions.validate_assignment"]
+SERVER_CONFIG = "jupyter_server_config.py"
+# Candidates' servers (read by every jupyter server started from the environment, the hub's singleuser too).
+# jupyter_server leaves Nagle's algorithm on for the kernel's websocket: a reply is several small frames
+# (busy, outputs, idle, reply), and each after the first waited for the peer's delayed ACK, about 40 ms
+# per executed cell or widget update (measured on the hub: 48 ms for `pass`, 7 ms with TCP_NODELAY).
+# JupyterLab's extension manager would query PyPI from every candidate's lab: read-only, no update check.
+_SERVER_CONFIG_TEXT = '''"""livescreen: candidates' servers (written by livescreen.hub.candidate_env; root-owned)."""
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+
+
+class NoDelayKernelConnection(ZMQChannelsWebsocketConnection):
+    """The kernel's websocket with TCP_NODELAY: each message leaves at once, not after a delayed ACK."""
+
+    async def connect(self):
+        self.websocket_handler.set_nodelay(True)
+        return await super().connect()
+
+
+c = get_config()  # noqa: F821 - given by the config loader
+c.ServerApp.kernel_websocket_connection_class = NoDelayKernelConnection
+c.LabApp.extension_manager = "readonly"
+c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
+'''
 
 _PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]
@@ -76,6 +100,14 @@ def lock_nbgrader(env: Path) -> list[Path]:
     return [lab, server, news]
 
 
+def configure_servers(env: Path) -> Path:
+    """Write the servers' own settings (``SERVER_CONFIG``) at ``env``'s system level: see ``_SERVER_CONFIG_TEXT``."""
+    path = Path(env) / "etc" / "jupyter" / SERVER_CONFIG
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_SERVER_CONFIG_TEXT)
+    return path
+
+
 def build(env: Path | None = None, *, quiet: bool = True) -> Path:
     """Install the candidate toolkit and its libraries into the venv at ``env``; lock nbgrader out."""
     env = Path(env or paths.candidate_env())
@@ -88,6 +120,7 @@ def build(env: Path | None = None, *, quiet: bool = True) -> Path:
         project = toolkit_project(Path(tmp) / "src")
         subprocess.run([str(pip), "install", *q, "--no-deps", "--force-reinstall", str(project)], check=True)
     lock_nbgrader(env)
+    configure_servers(env)
     subprocess.run(["chmod", "-R", "a+rX,go-w", str(env)], check=True)
     return env
 

@@ -109,29 +109,68 @@ class Session:
 class Kernel:
     """A kernel on the user's server, talked to over its websocket (Jupyter's v1 JSON protocol)."""
 
-    def __init__(self, session: Session, kernel_id: str):
-        import websocket
-        self.session, self.id = session, kernel_id
-        ws_url = session.url.replace("http", "ws", 1) + f"/user/{session.name}/api/kernels/{kernel_id}/channels"
-        self.ws = websocket.create_connection(ws_url, header=[f"Authorization: token {session.token}"], timeout=120)
+    # The server pings the websocket every 30 s and closes it when no pong came back for 90 s; this client
+    # answers pings only while it reads, so after a quiet spell it opens a fresh websocket (the kernel and
+    # its state stay), as JupyterLab reconnects a closed one.
+    QUIET = 20.0
 
-    def execute(self, code: str, *, timeout: float = 120) -> dict:
-        """Run ``code``; returns ``{"status", "stdout", "stderr", "result", "ename", "evalue"}``."""
+    def __init__(self, session: Session, kernel_id: str):
+        self.session, self.id = session, kernel_id
+        self.session_id = uuid.uuid4().hex
+        self.ws = None
+        self.connect()
+
+    def connect(self, *, attempts: int = 3) -> None:
+        """Open (or reopen) the kernel's websocket; a busy server may drop the handshake: try again."""
+        import websocket
+        if self.ws is not None:
+            try:
+                self.ws.close()
+            except (OSError, websocket.WebSocketException):
+                pass
+        url = self.session.url.replace("http", "ws", 1) + f"/user/{self.session.name}/api/kernels/{self.id}/channels"
+        for attempt in range(attempts):
+            try:
+                self.ws = websocket.create_connection(url, header=[f"Authorization: token {self.session.token}"],
+                                                      timeout=120)
+                break
+            except (OSError, websocket.WebSocketException):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(1 + attempt)
+        self.used = time.monotonic()
+
+    def wake(self) -> None:
+        """Reopen the websocket if it sat quiet long enough for the server to have closed it."""
+        if time.monotonic() - self.used > self.QUIET or not self.ws.connected:
+            self.connect()
+
+    def _send(self, msg_type: str, content: dict) -> str:
+        self.wake()
+        self.used = time.monotonic()
         msg_id = uuid.uuid4().hex
         self.ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "username": self.session.name, "session": uuid.uuid4().hex,
-                       "msg_type": "execute_request", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                        "allow_stdin": False, "stop_on_error": True}}))
-        out = {"status": None, "stdout": "", "stderr": "", "result": None, "ename": None, "evalue": None}
+            "header": {"msg_id": msg_id, "username": self.session.name, "session": self.session_id,
+                       "msg_type": msg_type, "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "content": content}))
+        return msg_id
+
+    def _execute_request(self, code: str) -> str:
+        return self._send("execute_request", {"code": code, "silent": False, "store_history": False,
+                                              "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+
+    def _collect(self, msg_ids: list[str], timeout: float) -> dict[str, dict]:
+        """Read the websocket until every request in ``msg_ids`` has its reply and its idle status."""
+        outs = {m: {"status": None, "stdout": "", "stderr": "", "result": None, "ename": None, "evalue": None,
+                    "_idle": False} for m in msg_ids}
         deadline = time.monotonic() + timeout
-        idle = reply = False
-        while not (idle and reply):
+        waiting = set(msg_ids)
+        while waiting:
             if time.monotonic() > deadline:
                 raise HubClientError(f"no reply from the kernel within {timeout:.0f} s")
-            msg = json.loads(self.ws.recv())
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            msg = self._recv()
+            out = outs.get(msg.get("parent_header", {}).get("msg_id"))
+            if out is None:
                 continue
             kind, content = msg["msg_type"], msg["content"]
             if kind == "stream":
@@ -140,12 +179,46 @@ class Kernel:
                 out["result"] = content["data"].get("text/plain")
             elif kind == "error":
                 out["ename"], out["evalue"] = content["ename"], content["evalue"]
-            elif kind == "execute_reply":
-                out["status"] = content["status"]
-                reply = True
+            elif kind.endswith("_reply"):
+                out["status"] = content.get("status", "ok")
             elif kind == "status" and content.get("execution_state") == "idle":
-                idle = True
-        return out
+                out["_idle"] = True
+            if out["status"] is not None and out["_idle"]:
+                waiting.discard(msg["parent_header"]["msg_id"])
+        return {m: {k: v for k, v in o.items() if k != "_idle"} for m, o in outs.items()}
+
+    def _recv(self) -> dict:
+        text = self.ws.recv()
+        self.used = time.monotonic()
+        if not text:
+            raise HubClientError("the kernel's websocket was closed by the server")
+        return json.loads(text)
+
+    def execute(self, code: str, *, timeout: float = 120) -> dict:
+        """Run ``code``; returns ``{"status", "stdout", "stderr", "result", "ename", "evalue"}``."""
+        msg_id = self._execute_request(code)
+        return self._collect([msg_id], timeout)[msg_id]
+
+    def run_all(self, cells: list[str], *, timeout: float = 900) -> list[dict]:
+        """Run the cells as JupyterLab's Run All does: every request sent at once, the kernel runs them in
+        order (and aborts the rest after an error); returns each cell's outcome as ``execute`` does."""
+        ids = [self._execute_request(code) for code in cells]
+        outs = self._collect(ids, timeout)
+        return [outs[m] for m in ids]
+
+    def comm_update(self, comm_id: str, state: dict, *, timeout: float = 120) -> None:
+        """Set a widget's state as the browser does when a control moves (a ``comm_msg`` update), and
+        wait until the kernel has run the widget's callbacks (its idle status for that message)."""
+        msg_id = self._send("comm_msg", {"comm_id": comm_id,
+                                         "data": {"method": "update", "state": state, "buffer_paths": []}})
+        deadline = time.monotonic() + timeout
+        while True:
+            if time.monotonic() > deadline:
+                raise HubClientError(f"no idle status from the kernel within {timeout:.0f} s")
+            msg = self._recv()
+            if (msg.get("parent_header", {}).get("msg_id") == msg_id and msg["msg_type"] == "status"
+                    and msg["content"].get("execution_state") == "idle"):
+                return
 
     def close(self) -> None:
         try:

@@ -42,6 +42,7 @@ c.Spawner.args = list(settings.get("spawner_args", []))
 c.Spawner.env_keep = ["LANG", "LC_ALL"]
 c.Spawner.environment = {"PATH": f"{env / 'bin'}:/usr/local/bin:/usr/bin:/bin",
                          "JUPYTER_PREFER_ENV_PATH": "1",
+                         **paths.ONE_THREAD,
                          **settings.get("candidate_environment", {})}
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120

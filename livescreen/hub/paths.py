@@ -19,6 +19,11 @@ REPO = Path(__file__).resolve().parents[2]
 CANDIDATE_PREFIX = "lsc-"
 # The group whose members the grader may run candidate cells as (and nothing else).
 CANDIDATE_GROUP = "livescreen-candidates"
+# Candidates' servers and kernels compute on one thread each (BLAS, OpenMP, numexpr): twenty kernels
+# each starting a thread per core on a 2-core machine fight over the cores (and OpenBLAS threads
+# spin while they wait) instead of sharing them; the hub's config sets these for every server.
+ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
 
 
 def hub_root() -> Path:

@@ -77,3 +77,68 @@ def test_the_candidate_environment_has_no_engine_grader_or_nbgrader():
     assert res.returncode == 0 and res.stdout.strip() == "[]", res.stdout + res.stderr
     files = [p for p in (env / "lib").rglob("*") if p.suffix in (".yaml", ".ipynb")]
     assert not [p for p in files if "livescreen" in str(p) or "scenarios" in str(p)]
+
+
+def _build_stage(text: str) -> tuple[list[tuple[list[str], str]], str]:
+    """The build stage's ``COPY src... dest`` lines and its RUN text."""
+    builder = text[:text.rindex("\nFROM ")]
+    copies = []
+    for line in re.findall(r"^COPY (.*)$", builder, re.M):
+        *srcs, dest = line.split()
+        copies.append((srcs, dest))
+    return copies, " ".join(re.findall(r"^RUN (.*(?:\n .*)*)", builder, re.M))
+
+
+def test_the_image_build_stage_runs_from_exactly_what_it_copies_and_installs_no_answer(tmp_path):
+    """The image is not built here (no Docker engine on this machine), so its build stage is replayed: only
+    the files its COPY lines take, laid out as they would be in /src, then the import its RUN line does, with
+    a Python that has no livescreen of its own. From there: the package list it would install (the
+    requirements and the toolkit's own distribution) and the toolkit's files: no data_generators, grading,
+    nbgrader or the rest of the kit, and no toolkit file importing them."""
+    import ast
+    import json
+    import shutil
+    import sys
+    copies, run = _build_stage((Z2JH / "Dockerfile").read_text())
+    assert "from livescreen.hub.candidate_env import build" in run and "cd /src" in run
+    ctx = tmp_path / "image"
+    for srcs, dest in copies:
+        for src in srcs:
+            target = ctx / dest.lstrip("/") / (Path(src).name if dest.endswith("/") else "")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (shutil.copytree if (paths.REPO / src).is_dir() else shutil.copyfile)(paths.REPO / src, target)
+    python = "/usr/bin/python3" if Path("/usr/bin/python3").is_file() else sys.executable
+    code = ("import json, livescreen, livescreen.hub.candidate_env as c\n"
+            "proj = c.toolkit_project(__import__('pathlib').Path(" + repr(str(tmp_path / "proj")) + "))\n"
+            "print(json.dumps({'livescreen': livescreen.__file__, 'requirements': c.REQUIREMENTS,"
+            " 'forbidden': list(c.FORBIDDEN),"
+            " 'files': sorted(str(p.relative_to(proj)) for p in proj.rglob('*') if p.is_file())}))")
+    res = subprocess.run([python, "-c", code], cwd=ctx / "src", capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"})
+    assert res.returncode == 0, res.stderr[-2000:]
+    got = json.loads(res.stdout)
+    assert got["livescreen"].startswith(str(ctx)), "the import came from the copied files"
+    names = {re.split(r"[<>=!~\[ ]", r, maxsplit=1)[0].lower().replace("_", "-") for r in got["requirements"]}
+    banned = {"data-generators", "grading", "nbgrader", "livescreen"}
+    assert names and not names & banned, names
+    assert set(got["forbidden"]) >= {"data_generators", "grading", "nbgrader"}
+    py = [f for f in got["files"] if f.endswith(".py")]
+    assert "livescreen/toolkit/notebook.py" in py and "pyproject.toml" in got["files"]
+    assert all(f == "livescreen/__init__.py" or f.startswith("livescreen/toolkit/") for f in py), py
+    for f in py:
+        for node in ast.walk(ast.parse((tmp_path / "proj" / f).read_text())):
+            mods = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                    else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            assert not [m for m in mods if m.split(".")[0] in ("data_generators", "grading", "nbgrader")
+                        or (m.startswith("livescreen.") and not m.startswith("livescreen.toolkit"))], (f, mods)
+
+
+def test_candidate_pods_and_servers_compute_on_one_thread():
+    """The image, the chart's values and the hub's config give kernels one BLAS/OpenMP thread each."""
+    env = _values()["singleuser"]["extraEnv"]
+    assert {k: str(env.get(k)) for k in paths.ONE_THREAD} == paths.ONE_THREAD
+    text = (Z2JH / "Dockerfile").read_text()
+    final = text[text.rindex("\nFROM "):]
+    for k, v in paths.ONE_THREAD.items():
+        assert f"{k}={v}" in final
+    assert "paths.ONE_THREAD" in paths.hub_config().read_text()

@@ -195,6 +195,19 @@ def test_no_answer_in_the_servers_environment(attacks):
     assert attacks["env_livescreen"] == []
 
 
+def test_a_candidates_kernel_computes_on_one_thread(world):
+    """Do the candidate's BLAS and OpenMP pools hold one thread (the hub sets it for every server), so twenty
+    kernels share two cores instead of each spinning a thread per core?"""
+    from livescreen.hub import paths as hub_paths
+    out = world["kernel"].execute(
+        "import json, os, numpy, sklearn, threadpoolctl\n"
+        "print(json.dumps({'env': {k: os.environ.get(k) for k in %r},"
+        " 'pools': sorted({p['num_threads'] for p in threadpoolctl.threadpool_info()})}))" % sorted(hub_paths.ONE_THREAD))
+    assert out["status"] == "ok", out
+    got = json.loads(out["stdout"].strip().splitlines()[-1])
+    assert got["env"] == hub_paths.ONE_THREAD and got["pools"] == [1], got
+
+
 def test_a_candidate_cannot_use_another_candidates_server_or_the_admin_api(world):
     """With A's own token: B's server, B's files and the hub's user list are refused."""
     a, b = world["a"], world["b"]
