@@ -69,9 +69,12 @@ def _check(name: str, family: str, seeds) -> list[float]:
             failures.append((seed, [(c.name, c.value, c.threshold) for c in rep.failed]))
     assert not failures, f"{name}/{family}: {len(failures)} of {len(seeds)} seeds fail: {failures[:3]}"
     if family == dg.NO_FAILURE:  # nothing planted: the gap is noise around 0
-        assert max(abs(e) for e in effects) <= 0.04
+        off = [(s, round(e, 4)) for s, e in zip(seeds, effects) if abs(e) > 0.04]
+        assert not off, f"{name}/{family}: a gap beyond 0.04 with nothing planted on (seed, gap) {off}"
     else:
-        assert max(abs(e / rep.target - 1) for e in effects) <= EFFECT_TOLERANCE
+        off = [(s, round(e / rep.target - 1, 3)) for s, e in zip(seeds, effects)
+               if abs(e / rep.target - 1) > EFFECT_TOLERANCE]
+        assert not off, f"{name}/{family}: effect off its target by more than {EFFECT_TOLERANCE:.0%} on (seed, share) {off}"
     return difficulty
 
 
