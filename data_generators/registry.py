@@ -152,9 +152,9 @@ def families() -> dict[str, type]:
 
 
 def decoys() -> dict[str, type]:
-    """Every registered decoy kind."""
+    """Every registered decoy kind, alphabetical (the same order whichever module was imported first)."""
     load()
-    return dict(_DECOYS)
+    return dict(sorted(_DECOYS.items()))
 
 
 def family_names(*, control: bool = False) -> tuple[str, ...]:
