@@ -22,6 +22,7 @@ import data_generators as dg
 from data_generators import sweep
 from data_generators.sweep import BAND_WIDTH
 from data_generators.validation import EFFECT_TOLERANCE
+from livescreen.toolkit.model import one_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 # The sweep behind the README's table (`livescreen validate all --out docs/calibration/pool_sweep.csv`)
@@ -62,7 +63,8 @@ def _check(name: str, family: str, seeds) -> list[float]:
     Returns the variants' difficulty indices."""
     failures, effects, difficulty = [], [], []
     for seed in seeds:
-        rep = dg.validate_variant(dg.build_variant(name, seed, family=family))
+        with one_thread():  # as the committed sweep measured it (its worker processes are the parallelism)
+            rep = dg.validate_variant(dg.build_variant(name, seed, family=family))
         effects.append(rep.effect)
         difficulty.append(rep.difficulty)
         if not rep.passed:
