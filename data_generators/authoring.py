@@ -531,7 +531,9 @@ def measure(scenario: Scenario, *, seeds: list[int], n_offline=None, n_productio
     pairs = [(scenario, fam, seed, n_offline, n_production) for fam in scenario.pool for seed in seeds]
     hosts = {fam: shipped_hosts(fam) for fam in scenario.pool} if compare_shipped else {}
     band_tasks = [(name, fam, 0, n_offline, n_production) for fam in scenario.pool for name in hosts.get(fam, [])]
-    tasks = pairs + band_tasks
+    # The shipped band's variants first: a shipped world can take several times a pool variant's
+    # time, and started last it would keep one worker busy while the other waits.
+    tasks = band_tasks + pairs
     if jobs > 1 and len(tasks) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -540,17 +542,17 @@ def measure(scenario: Scenario, *, seeds: list[int], n_offline=None, n_productio
             reports = []
             for task, rep in zip(tasks, ex.map(_validate, tasks)):
                 reports.append(rep)
-                if progress and len(reports) <= len(pairs):
+                if progress and len(reports) > len(band_tasks):
                     progress(task[1], task[2], rep)
     else:
         reports = []
         for task in tasks:
             reports.append(_validate(task))
-            if progress and len(reports) <= len(pairs):
+            if progress and len(reports) > len(band_tasks):
                 progress(task[1], task[2], reports[-1])
-    by_pair = dict(zip([(p[1], p[2]) for p in pairs], reports[:len(pairs)]))
+    by_pair = dict(zip([(p[1], p[2]) for p in pairs], reports[len(band_tasks):]))
     band = {}
-    for (_, fam, *_), rep in zip(band_tasks, reports[len(pairs):]):
+    for (_, fam, *_), rep in zip(band_tasks, reports[:len(band_tasks)]):
         band.setdefault(fam, []).append(rep.difficulty)
     out = []
     for fam in scenario.pool:
