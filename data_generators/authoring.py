@@ -530,7 +530,10 @@ def measure(scenario: Scenario, *, seeds: list[int], n_offline=None, n_productio
     jobs = default_jobs() if jobs is None else jobs
     pairs = [(scenario, fam, seed, n_offline, n_production) for fam in scenario.pool for seed in seeds]
     hosts = {fam: shipped_hosts(fam) for fam in scenario.pool} if compare_shipped else {}
-    band_tasks = [(name, fam, 0, n_offline, n_production) for fam in scenario.pool for name in hosts.get(fam, [])]
+    # the shipped scenarios go as loaded here (validated once), not by name for each worker to load again
+    from .scenario import load_scenario
+    band_tasks = [(load_scenario(name), fam, 0, n_offline, n_production)
+                  for fam in scenario.pool for name in hosts.get(fam, [])]
     # The shipped band's variants first: a shipped world can take several times a pool variant's
     # time, and started last it would keep one worker busy while the other waits.
     tasks = band_tasks + pairs
