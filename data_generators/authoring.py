@@ -380,6 +380,8 @@ def _dry_build(scenario: Scenario) -> tuple[list[str], str] | None:
         except ScenarioError as exc:
             msg = str(exc)
             for j, d in enumerate(spec["decoys"]):
+                if msg.startswith(d["kind"]) and "params.column" in msg:
+                    return ["decoys", str(j), "params", "column"], msg
                 if msg.startswith(d["kind"]):
                     return ["decoys", str(j), "kind"], f"{msg} (with {fam} planted); add such a column or drop the decoy"
             return ["failures", str(i), "family"], f"{msg}; change the world or drop the family"
