@@ -130,6 +130,8 @@ class Family:
 
     # -- validator ------------------------------------------------------------------------
     def symptom(self, ev: "Evaluation") -> float:  # pragma: no cover - abstract
+        """Reads the offline test rows and the production rows whose label is known: when the
+        validator retrains without a decoy's column it scores only those (the others' score is NaN)."""
         raise NotImplementedError
 
     def reference(self, variant: "Variant") -> float:  # pragma: no cover - abstract
