@@ -9,7 +9,6 @@ the service's record is checked. A's JupyterLab has no nbgrader menu; its screen
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from livescreen.hub import paths
 
-from .conftest import hub_prerequisites, unique_id
+from .conftest import add_candidates, hub_prerequisites
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.full, pytest.mark.xdist_group("hub-browser"),
               pytest.mark.skipif(hub_prerequisites() is not None, reason=str(hub_prerequisites()))]
@@ -82,15 +81,12 @@ def run(hub_root):
         pytest.skip(f"no Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
-    from livescreen.hub import exchange, users
+    from livescreen.hub import exchange
     from livescreen.hub.server import start_hub
     from livescreen.sessions import session
-    root, made = hub_root
+    root, _ = hub_root
     state = root / "state"
-    a, pa = users.add_candidate(unique_id("ba"), state=state)
-    made.append(a)
-    b, pb = users.add_candidate(unique_id("bb"), state=state)
-    made.append(b)
+    (a, pa), (b, pb) = add_candidates(hub_root, "ba", "bb")
     home = root / "store" / "sessions"
     row = session.new_session(scenario=SC, candidate="ats-77", hub_user=a, home=home,
                               out=root / "out" / "interview", n_offline=4000, n_production=4000)
