@@ -8,6 +8,11 @@ points back into the repository). No ``data_generators``, ``grading``, scenario 
 ``solutions/`` or nbgrader. It then locks nbgrader's extensions off at the environment's system
 level (in case a site installs nbgrader system-wide), writes the servers' settings (``configure_servers``:
 TCP_NODELAY on the kernel's websocket, no PyPI queries from the lab) and makes the tree world-readable.
+
+``make install`` rebuilds the environment in place when the toolkit changes; a hub running at the
+time would break (its candidates' servers and kernels run from it, and new servers would spawn from
+a half-built tree). ``in_use(env)`` finds such processes and the Makefile refuses to rebuild while
+there are any (``python -m livescreen.hub.candidate_env --check-unused ENV``: one line, exit 2).
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -125,6 +131,53 @@ def build(env: Path | None = None, *, quiet: bool = True) -> Path:
     return env
 
 
+def in_use(env: Path | None = None, *, proc: Path = Path("/proc")) -> list[tuple[int, str]]:
+    """Running processes that rebuilding ``env`` would break, as ``(pid, command line)``.
+
+    A process counts when a file of ``env`` is mapped into it or named on its command line (the
+    candidates' servers and kernels), or when it is a hub started with this repository's config
+    whose settings (in its working folder, the state folder) spawn servers from ``env``. Only
+    processes this user may inspect are seen: root sees them all.
+    """
+    env = Path(env or paths.candidate_env()).resolve()
+    mark, hub_mark = (str(env) + "/").encode(), str(paths.hub_config().resolve()).encode()
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes()
+            hit = mark in cmd or (hub_mark in cmd and _hub_env(entry) in (None, env))
+            if not hit:
+                with open(entry / "maps", "rb") as fh:
+                    hit = any(mark in line for line in fh)
+        except OSError:  # gone, or not ours to read
+            continue
+        if hit:
+            found.append((int(entry.name), cmd.replace(b"\0", b" ").decode(errors="replace").strip()[:120]))
+    return sorted(found)
+
+
+def _hub_env(entry: Path) -> Path | None:
+    """The candidate environment a running hub spawns from (its ``settings.json``), None if unreadable."""
+    try:
+        return Path(json.loads((entry / "cwd" / "settings.json").read_text())["candidate_env"]).resolve()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def check_unused(env: Path | None = None) -> None:
+    """Raise ``HubError`` (one line) when processes run from ``env`` or a hub uses it: see ``in_use``."""
+    from .users import HubError
+    env = Path(env or paths.candidate_env())
+    busy = in_use(env)
+    if busy:
+        pids = ", ".join(str(pid) for pid, _ in busy[:8]) + (" ..." if len(busy) > 8 else "")
+        raise HubError(f"{env} is in use by {len(busy)} running process(es) (the hub, candidates' servers or "
+                       f"kernels: PID {pids}); rebuilding it now would break them. Stop the hub (Ctrl-C on "
+                       "`make hub`) and any server started from it, then run `make install` again")
+
+
 def installed(env: Path | None = None) -> list[str]:
     """The distributions installed in ``env`` (``pip list --format=freeze`` names, lowercase)."""
     env = Path(env or paths.candidate_env())
@@ -133,6 +186,19 @@ def installed(env: Path | None = None) -> list[str]:
     return sorted(line.split("==")[0].lower() for line in out.splitlines() if "==" in line)
 
 
+def main(argv: list[str]) -> int:
+    """``ENV``: build the environment; ``--check-unused ENV``: exit 2 with one line if it is in use."""
+    if argv[:1] == ["--check-unused"]:
+        from .users import HubError
+        try:
+            check_unused(Path(argv[1]) if len(argv) > 1 else None)
+        except HubError as exc:
+            print(f"candidate-env: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    build(Path(argv[0]) if argv else None)
+    return 0
+
+
 if __name__ == "__main__":  # pragma: no cover - `make candidate-env`
-    import sys
-    build(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+    sys.exit(main(sys.argv[1:]))
