@@ -145,16 +145,42 @@ def add_candidate(candidate_id: str, *, state: Path | None = None) -> tuple[str,
     ensure_candidate_group()
     try:
         pwd.getpwnam(name)
+        new = False
     except KeyError:
         _run(["useradd", "--create-home", "--shell", "/bin/bash", "--gid", paths.CANDIDATE_GROUP,
               "--comment", "livescreen candidate", name])
+        new = True
     info = pwd.getpwnam(name)
+    if new:  # a home nobody has used yet: no link planted by its owner to follow
+        seed_font_cache(info)
     others = [g.gr_name for g in grp.getgrall() if name in g.gr_mem]
     if others:  # never in sudo, adm, wheel, ...
         _run(["usermod", "--groups", "", name])
     os.chmod(info.pw_dir, 0o700)
     password = set_login(name, role="candidate", state=state)
     return name, password
+
+
+def seed_font_cache(info: pwd.struct_passwd, *, env: Path | None = None) -> Path | None:
+    """Copy the candidate environment's matplotlib font list into a new home's cache, owned by its user.
+
+    Without it the candidate's first kernel scans every font on the machine while drawing their first
+    Run All (``candidate_env.font_cache``). Returns the copy, or None when the environment has no list.
+    """
+    from .candidate_env import FONT_CACHE
+    found = sorted((Path(env or paths.candidate_env()) / FONT_CACHE).glob("fontlist-*.json"))
+    if not found:
+        return None
+    folder = Path(info.pw_dir)
+    for part in (".cache", "matplotlib"):
+        folder = folder / part
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chown(folder, info.pw_uid, info.pw_gid, follow_symlinks=False)
+    dest = folder / found[-1].name
+    dest.write_bytes(found[-1].read_bytes())
+    os.chown(dest, info.pw_uid, info.pw_gid, follow_symlinks=False)
+    os.chmod(dest, 0o600)
+    return dest
 
 
 def remove_candidate(candidate_id: str, *, state: Path | None = None) -> str:
