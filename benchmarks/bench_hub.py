@@ -435,8 +435,9 @@ def main(argv=None) -> int:
         for name, *_ in made:
             try:
                 users.remove_candidate(name, state=root / "state")
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception as exc:  # noqa: BLE001 - say so: a user left behind makes the next run fail
+                print(f"bench_hub: could not remove {name}: {exc} (remove it with `userdel --remove {name}`)",
+                      file=sys.stderr)
         shutil.rmtree(root, ignore_errors=True)
 
 

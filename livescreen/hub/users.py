@@ -20,6 +20,7 @@ import re
 import secrets
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from . import paths
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,23}")
 INTERVIEWER_GROUP = "interviewers"
 LOGINS = "logins.json"
+REMOVE_ATTEMPTS = 8  # userdel tries, 0.2 s apart and growing (about 6 s in all)
 
 
 class HubError(ValueError):
@@ -192,8 +194,16 @@ def remove_candidate(candidate_id: str, *, state: Path | None = None) -> str:
         pwd.getpwnam(name)
     except KeyError:
         return name
-    subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
-    _run(["userdel", "--remove", name])
+    # userdel refuses while a process of the user still runs: the killed ones may take a moment to go
+    for attempt in range(REMOVE_ATTEMPTS):
+        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+        try:
+            _run(["userdel", "--remove", name])
+            return name
+        except HubError:
+            if attempt == REMOVE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
     return name
 
 
