@@ -35,6 +35,8 @@ $(VENV)/.system-deps:
 # The candidate environment: the toolkit (its own non-editable distribution) and its libraries only.
 $(CANDIDATE_ENV)/.installed: $(VENV)/.installed $(wildcard livescreen/toolkit/*.py) livescreen/hub/candidate_env.py
 	@$(CANDIDATE_PYTHON) -c "import ensurepip" 2>/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null)
+	@# refuse to pull the environment from under a running hub (its servers and kernels run from it)
+	@if [ -d $(CANDIDATE_ENV) ]; then $(BIN)/python -m livescreen.hub.candidate_env --check-unused $(CANDIDATE_ENV); fi
 	rm -rf $(CANDIDATE_ENV)
 	$(CANDIDATE_PYTHON) -m venv $(CANDIDATE_ENV)
 	$(CANDIDATE_ENV)/bin/pip install --quiet --upgrade pip
