@@ -8,15 +8,13 @@ imports only scikit-learn, pandas and NumPy.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+if TYPE_CHECKING:  # scikit-learn is imported when a model is made: Run All on a fresh notebook fits none
+    from sklearn.pipeline import Pipeline
 
 GB_DEFAULTS = {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31, "early_stopping": False}
 LR_DEFAULTS = {"C": 1.0, "max_iter": 1000}
@@ -32,6 +30,12 @@ def make_model(spec: dict, *, numeric: list[str], categorical: list[str]) -> Pip
     numeric, categorical : list of str
         Feature columns by type; categorical columns must have pandas ``category`` dtype.
     """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
     kind = spec["kind"]
     params = dict(spec.get("params", {}))
     if kind == "gradient_boosting":
