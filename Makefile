@@ -65,7 +65,7 @@ demo: install
 	$(BIN)/livescreen demo --scenario $(DEMO_SCENARIO) --out $(DEMO_OUT)
 
 # pytest on both cores; its exit code 5 ("no tests collected": an empty tier) is not a failure
-PYTEST = rc=0; $(BIN)/python -m pytest -n 2 --dist loadgroup $(1) || rc=$$?; \
+PYTEST = rc=0; $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 $(1) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest: no test collected for $(1)"; rc=0; fi; exit $$rc
 
 ## test: install, then the newcomer's run (<= 10 min on 2 cores): every test not marked `full`:

@@ -24,6 +24,10 @@ FIELDS = ("scenario", "family", "seed", "passed", "effect", "target", "rel_effec
           "failed", "seconds", "cpu_seconds")
 # The difficulty band every pair of a pool shares (README, "Equal difficulty"): the mean difficulty
 # index over seeds 0-49 of each pair lies within BAND_WIDTH of its pool's median pair mean.
+# The control (``no_failure``) is reported but neither sets nor must sit in the band: it has no
+# symptom, so its index is ``L / (L + 1)`` by definition (``validation._difficulty`` with S fixed at
+# 1), a figure of the decoys' loudness alone, not of a failure against its decoys. Every control of
+# the committed 15-seed sweep sat at the top of its pool (0.75-0.77 mean) for that reason only.
 BAND_WIDTH = 0.15
 
 
@@ -121,12 +125,14 @@ def pair_stats(rows) -> dict[tuple[str, str], dict]:
 
 
 def difficulty_band(rows) -> dict[str, dict]:
-    """Per scenario: its pool's band (median of the pair means +/- ``BAND_WIDTH``) and the pairs
-    whose mean difficulty falls outside it."""
+    """Per scenario: its pool's band (median of the failure pairs' means +/- ``BAND_WIDTH``; the
+    control is left out, see ``BAND_WIDTH``) and the pairs whose mean difficulty falls outside it."""
     stats = pair_stats(rows)
     out = {}
     for name in dict.fromkeys(s for s, _ in stats):
-        means = {f: st["d_mean"] for (s, f), st in stats.items() if s == name}
+        means = {f: st["d_mean"] for (s, f), st in stats.items() if s == name and not st["control"]}
+        if not means:
+            continue
         mid = statistics.median(means.values())
         lo, hi = mid - BAND_WIDTH, mid + BAND_WIDTH
         out[name] = {"center": mid, "low": lo, "high": hi,
@@ -142,17 +148,80 @@ def difficulty_table(rows) -> str:
     pairs = len(stats)
     lines = [f"Difficulty index `L/(L+S)` per (scenario, family) pair, {pairs} pairs, seed(s) {_span(seeds)} at live "
              f"size, {len(rows)} variants (min / mean / max; pass = variants that validate; effect vs target, or "
-             f"the control's gap); band = the pool's median pair mean +/- {BAND_WIDTH}.", "",
+             f"the control's gap); band = the pool's median failure-pair mean +/- {BAND_WIDTH} (the control, "
+             f"whose index is its decoys' loudness alone, is not banded).", "",
              "| scenario | family | pass | difficulty min / mean / max | effect vs target | pool band |",
              "|---|---|---|---|---|---|"]
     for (name, fam), st in stats.items():
-        b = band[name]
-        flag = "" if fam not in b["outside"] else " (outside)"
+        b = band.get(name, {"outside": {}, "low": float("nan"), "high": float("nan")})
+        flag = " (control: not banded)" if st["control"] else " (outside)" if fam in b["outside"] else ""
         effect = (f"gap {st['eff_min']:+.3f} .. {st['eff_max']:+.3f}" if st["control"]
                   else f"{st['rel_min']:+.0%} .. {st['rel_max']:+.0%}")
         lines.append(f"| {name} | {fam} | {st['passed']}/{st['n']} | {st['d_min']:.2f} / {st['d_mean']:.2f} / "
                      f"{st['d_max']:.2f}{flag} | {effect} | {b['low']:.2f}-{b['high']:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+CONTROL_GAP = 0.04  # the control's gap beyond this with nothing planted is a failure (tests' bound)
+
+
+def known_failures(rows, *, skip=()) -> dict[tuple[str, str], dict[int, str]]:
+    """Per pair, the seeds a sweep measured failing and why: a failed check, the control's gap
+    beyond ``CONTROL_GAP``, or an effect off its target by more than the validator's tolerance.
+    Pairs in ``skip`` (not calibrated yet) are left out. This is the test's ``KNOWN_SEED_FAILURES``."""
+    from .validation import EFFECT_TOLERANCE
+    known: dict[tuple[str, str], dict[int, str]] = {}
+    for r in rows:
+        key = (r["scenario"], r["family"])
+        if key in set(skip):
+            continue
+        why = [r["failed"]] if r["failed"] else []
+        if r["target"] == 0:
+            if abs(r["effect"]) > CONTROL_GAP:
+                why.append(f"gap {r['effect']:+.4f} with nothing planted, beyond {CONTROL_GAP}")
+        elif abs(r["rel_effect"]) > EFFECT_TOLERANCE and "effect_band" not in r["failed"]:
+            why.append(f"effect_band={r['rel_effect']:+.4f}")
+        if why:
+            known.setdefault(key, {})[r["seed"]] = "; ".join(why)
+    return {k: dict(sorted(v.items())) for k, v in sorted(known.items())}
+
+
+def write_lists(test_file: str | os.PathLike, rows) -> tuple[int, int, int]:
+    """Rewrite ``KNOWN_SEED_FAILURES`` and ``OUTSIDE_BAND`` in the sweep test from a sweep's rows
+    (skipping the pairs of its ``UNCALIBRATED``). Returns (pairs with failing seeds, failing
+    variants, pairs outside their band)."""
+    import ast
+    import re
+    path = Path(test_file)
+    text = path.read_text()
+    tree = ast.parse(text)
+    skip = next((ast.literal_eval(n.value).keys() for n in tree.body if isinstance(n, ast.Assign)
+                 and any(getattr(x, "id", "") == "UNCALIBRATED" for x in n.targets)), ())
+    known = known_failures(rows, skip=skip)
+    lines = ["KNOWN_SEED_FAILURES = {"]
+    for (n, f), d in known.items():
+        lines.append(f"    ({n!r}, {f!r}): {{")
+        lines += [f"        {s}: {w!r}," for s, w in d.items()]
+        lines.append("    },")
+    lines.append("}")
+    seeds = {}
+    for r in rows:
+        seeds.setdefault((r["scenario"], r["family"]), []).append(r["seed"])
+    ob = ["OUTSIDE_BAND: dict[tuple[str, str], str] = {"]
+    outside = 0
+    for n, b in difficulty_band(rows).items():
+        for f, m in b["outside"].items():
+            outside += 1
+            ob.append(f'    ({n!r}, {f!r}): "mean {m:.2f} over seeds {_span(sorted(seeds[n, f]))}; '
+                      f'band {b["low"]:.2f}-{b["high"]:.2f}",')
+    ob.append("}")
+    for head, block in (("KNOWN_SEED_FAILURES = {", lines), ("OUTSIDE_BAND: dict[tuple[str, str], str] = {", ob)):
+        pattern = re.escape(head) + r".*?\n\}\n"
+        if not re.search(pattern, text, flags=re.S):
+            raise ValueError(f"{path}: no {head.split()[0]} block to replace")
+        text = re.sub(pattern, lambda m: "\n".join(block) + "\n", text, count=1, flags=re.S)
+    path.write_text(text)
+    return len(known), sum(len(d) for d in known.values()), outside
 
 
 def _span(seeds: list[int]) -> str:
@@ -185,7 +254,28 @@ def main(argv=None) -> int:
                                             "`livescreen validate all --out CSV`")
     p.add_argument("csv", help="a sweep's CSV")
     p.add_argument("--readme", help="write the table into this README between its difficulty-table markers")
+    p.add_argument("--lists", metavar="TEST_FILE",
+                   help="rewrite KNOWN_SEED_FAILURES and OUTSIDE_BAND in this test file from the CSV")
+    p.add_argument("--pairs", nargs="+", metavar="SCENARIO/FAMILY",
+                   help="first validate these pairs on --seeds and replace their rows in the CSV")
+    p.add_argument("--seeds", default="0-14", help="seeds for --pairs, as A-B (default 0-14)")
+    p.add_argument("--workers", type=int, default=2, help="worker processes for --pairs (default 2)")
     a = p.parse_args(argv)
+    if a.pairs:
+        try:
+            lo, hi = (int(x) for x in a.seeds.split("-"))
+            pairs = [tuple(x.split("/")) for x in a.pairs]
+            unknown = [f"{n}/{f}" for n, f in pairs if (n, f) not in set(all_pairs())]
+        except ValueError:
+            print(f"error: --seeds {a.seeds!r} and --pairs take A-B and SCENARIO/FAMILY", file=sys.stderr)
+            return 2
+        if unknown:
+            print(f"error: {unknown[0]} is not a pair of the shipped pools; see `livescreen scenarios --long`",
+                  file=sys.stderr)
+            return 2
+        run(pairs, range(lo, hi + 1), out=a.csv, workers=a.workers,
+            progress=lambda r, i, n: print(f"{i}/{n} {r['scenario']}/{r['family']} seed {r['seed']}: "
+                                           f"{'pass' if r['passed'] else 'FAIL ' + r['failed']}", flush=True))
     if not Path(a.csv).is_file():
         print(f"error: no sweep CSV at {a.csv}; write one with `livescreen validate all --out {a.csv}`",
               file=sys.stderr)
@@ -198,7 +288,14 @@ def main(argv=None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(f"wrote the table of {a.csv} into {a.readme}")
-    else:
+    if a.lists:
+        try:
+            pairs, variants, outside = write_lists(a.lists, read_rows(a.csv))
+        except (OSError, ValueError, SyntaxError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {a.lists}: {pairs} pairs with failing seeds ({variants} variants), {outside} outside their band")
+    if not (a.readme or a.lists):
         print(table, end="")
     return 0
 

@@ -169,7 +169,16 @@ class Decoy:
 
     def pick_weak_numeric(self, world: "World", *, taken: set[str]) -> list[str]:
         """One numeric column drawn among the weaker half (smallest effect on the label) of those
-        not ``taken``: a decoy there moves a column that barely matters to the model's ranking."""
+        not ``taken``: a decoy there moves a column that barely matters to the model's ranking.
+
+        The scenario's ``params.column`` (a column key) names the column instead, unless this seed's
+        failure took it (a culprit drawn among the columns); a categorical one is refused."""
+        col = self.params.get("column")
+        if col is not None and col not in taken:
+            if world.columns[col].kind != "numeric":
+                raise ScenarioError(f"{self.kind} needs a numeric column; params.column {col!r} is "
+                                    f"{world.columns[col].kind}: name a numeric column key")
+            return [col]
         keys = [k for k in world.numeric_keys(exclude=taken)]
         keys.sort(key=lambda k: abs(world.columns[k].effect))
         low = keys[: max(1, len(keys) // 2)]

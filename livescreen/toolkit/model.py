@@ -69,10 +69,23 @@ def one_thread():
     gains little from threads; on a busy 2-core machine its OpenMP threads wait on each other: the
     offline report's refit plus permutation importance took 30 s instead of 2 s. Results are
     identical (checked: scores and importances, bit for bit).
+
+    Finding the loaded thread pools takes about 4 ms (it walks the process's shared libraries), a
+    dozen times per validated variant; it is done again only when modules were imported since.
     """
-    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
-    with threadpool_limits(limits=1):
+    with _controller().limit(limits=1):
         yield
+
+
+_CONTROLLER: list = [None, -1]  # (threadpoolctl controller, len(sys.modules) when it was made)
+
+
+def _controller():
+    import sys
+    if _CONTROLLER[1] != len(sys.modules):
+        from threadpoolctl import ThreadpoolController  # a scikit-learn dependency
+        _CONTROLLER[:] = [ThreadpoolController(), len(sys.modules)]
+    return _CONTROLLER[0]
 
 
 def fit(spec: dict, frame: pd.DataFrame, *, features: list[str], label: str,

@@ -45,8 +45,39 @@ def test_the_readme_table_is_replaced_between_its_markers(tmp_path):
     sweep.write_readme(readme, table)
     assert readme.read_text() == f"intro\n{sweep.README_START}\n{table}{sweep.README_END}\nrest\n"
     assert "| s | c | 1/2 | 0.80 / 0.85 / 0.90 (outside) |" in table
-    assert "| t | no_failure | 1/1 | 0.70 / 0.70 / 0.70 | gap +0.010 .. +0.010 |" in table
+    assert "| t | no_failure | 1/1 | 0.70 / 0.70 / 0.70 (control: not banded) | gap +0.010 .. +0.010 |" in table
     (tmp_path / "bare.md").write_text("no markers\n")
     with pytest.raises(ValueError, match="no difficulty-table markers"):
         sweep.write_readme(tmp_path / "bare.md", table)
     assert sweep.main([str(tmp_path / "missing.csv")]) == 2
+
+
+def test_the_control_neither_sets_nor_must_sit_in_the_band():
+    """Is the control (no symptom, so its index is its decoys' loudness alone) left out of its pool's
+    band, however loud its decoys?"""
+    band = sweep.difficulty_band(ROWS)["t"]
+    assert band["center"] == pytest.approx(0.6) and band["outside"] == {}
+
+
+def test_known_failures_name_each_failing_seed_with_its_figure():
+    """Does every failed check, effect off its target and control gap beyond 0.04 become a listed
+    seed with its figure, and are skipped pairs left out?"""
+    rows = ROWS + [_row("t", "no_failure", 1, 0.7, target=0.0, effect=0.05),
+                   _row("t", "d", 1, 0.6, effect=0.25)]
+    known = sweep.known_failures(rows, skip=[("s", "a")])
+    assert known == {("s", "c"): {0: "effect_band=0.3 (...)"},
+                     ("t", "d"): {1: "effect_band=+0.2500"},
+                     ("t", "no_failure"): {1: "gap +0.0500 with nothing planted, beyond 0.04"}}
+
+
+def test_the_lists_are_rewritten_in_the_test_file(tmp_path):
+    """Does --lists rewrite KNOWN_SEED_FAILURES and OUTSIDE_BAND (skipping UNCALIBRATED pairs) and
+    keep the rest of the file?"""
+    test_file = tmp_path / "t.py"
+    test_file.write_text("UNCALIBRATED = {('s', 'c'): 'why'}\nKNOWN_SEED_FAILURES = {\n    1: 2,\n}\n"
+                         "OUTSIDE_BAND: dict[tuple[str, str], str] = {\n}\nrest = 1\n")
+    sweep.write_rows(tmp_path / "r.csv", ROWS)
+    assert sweep.main([str(tmp_path / "r.csv"), "--lists", str(test_file)]) == 0
+    text = test_file.read_text()
+    assert "KNOWN_SEED_FAILURES = {\n}\n" in text and text.endswith("rest = 1\n")
+    assert "('s', 'c'): \"mean 0.85 over seeds 0-1; band 0.35-0.65\"," in text
