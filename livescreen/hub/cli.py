@@ -31,10 +31,12 @@ def _start(args) -> str | list[str] | None:
 
 
 def _add_candidate(args) -> str | list[str] | None:
-    from .users import add_candidate
+    from .users import add_candidate, link_path, set_link
     name, password = add_candidate(args.id)
+    link = link_path(name, set_link(name))
     return [f"candidate {name}: Unix user with a private home; hub login {name} / {password}",
-            "hand the password to the candidate only (it is not stored; `add-candidate` again gives a new one)"]
+            f"one-time login link (valid 24 h, opens once): <hub address, e.g. http://127.0.0.1:8000>{link}",
+            "hand them to the candidate only (neither is stored; `add-candidate` again gives new ones)"]
 
 
 def _add_interviewer(args) -> str | list[str] | None:

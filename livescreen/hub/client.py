@@ -63,6 +63,22 @@ class Session:
                                  form={"username": self.name, "password": self.password, "_xsrf": xsrf})
         return any(c.name.startswith("jupyterhub-hub-login") for c in self.jar)
 
+    def login_with_link(self, path: str) -> bool:
+        """Open a one-time login link (``users.link_path``) without following where it leads; True
+        when the hub logged this session in."""
+
+        class _Stay(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _Stay)
+        try:
+            with opener.open(self.url + path, timeout=60):
+                pass
+        except urllib.error.HTTPError:
+            pass  # the redirect after a login, or the refusal
+        return any(c.name.startswith("jupyterhub-hub-login") for c in self.jar)
+
     def get_token(self) -> str:
         """An API token of the user's own, requested with the login cookie (as the hub's pages do)."""
         self.request("GET", "/hub/home", token=False)

@@ -6,6 +6,11 @@ no other group (no sudo). Each person gets a random password of their own, hande
 interviewer; only its scrypt hash is kept, in ``<state>/logins.json`` (0600, in the hub's 0700
 state folder). Interviewers are hub admins and members of the hub group ``interviewers``; they need
 no Unix user.
+
+A candidate also gets a **one-time login link** (``link_path``): opening it logs them in once and
+spends it (the hub's ``/hub/login-link`` handler, ``auth.LinkLoginHandler``); it expires after
+``LINK_TTL_S``. Only its hash is kept, beside the password's. The password stays valid for a second
+login (a closed browser, a new tab).
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from . import paths
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,23}")
 INTERVIEWER_GROUP = "interviewers"
 LOGINS = "logins.json"
+LINK_TTL_S = 24 * 3600  # a login link not opened within a day is refused
 REMOVE_ATTEMPTS = 8  # userdel tries, 0.2 s apart and growing (about 6 s in all)
 
 
@@ -87,6 +93,41 @@ def set_login(name: str, *, role: str, state: Path | None = None, password: str 
     with _logins(state, write=True) as data:
         data[name] = {"role": role, "salt": salt.hex(), "hash": _hash(password, salt)}
     return password
+
+
+def set_link(name: str, *, state: Path | None = None, ttl_s: float = LINK_TTL_S) -> str:
+    """Give login ``name`` a new one-time link code (returned once; only its hash is stored)."""
+    code = secrets.token_urlsafe(24)
+    salt = secrets.token_bytes(16)
+    with _logins(state, write=True) as data:
+        if name not in data:
+            raise HubError(f"no hub login {name!r}: add the candidate first (livescreen hub add-candidate ID)")
+        data[name]["link"] = {"salt": salt.hex(), "hash": _hash(code, salt), "expires": time.time() + ttl_s}
+    return code
+
+
+def link_path(name: str, code: str) -> str:
+    """The link's path on the hub (prefix it with the hub's address)."""
+    return f"/hub/login-link?name={name}&code={code}"
+
+
+def redeem_link(name: str, code: str, *, state: Path | None = None) -> dict | None:
+    """The login record of ``name`` if ``code`` is its live link, which is spent; else None."""
+    if not isinstance(code, str) or not code or not isinstance(name, str):
+        return None
+    try:
+        with _logins(state, write=True) as data:
+            rec = data.get(name)
+            link = (rec or {}).get("link")
+            if not link:
+                return None
+            ok = hmac.compare_digest(_hash(code, bytes.fromhex(link["salt"])), link["hash"])
+            if not ok:
+                return None
+            del rec["link"]  # spent, and an expired one is dropped too
+            return rec if time.time() <= link["expires"] else None
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def check_login(name: str, password: str, *, state: Path | None = None) -> dict | None:

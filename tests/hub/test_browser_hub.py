@@ -1,8 +1,8 @@
 """A candidate on the real hub in headless Chromium, while a second candidate is logged in.
 
 The interviewer opens a session for candidate A (the variant delivered into A's home) and delivers a
-folder to B. In two browser contexts, A and B log in through the hub's login page with their own
-passwords; A opens the notebook, runs it top to bottom, fills the card in the form and commits it
+folder to B. In two browser contexts, B logs in through the hub's login page with their own password
+and A by opening their one-time login link; A opens the notebook, runs it top to bottom, fills the card in the form and commits it
 with the form's button. The commit reaches the session service through the hub (A's own token):
 the service's record is checked. A's JupyterLab has no nbgrader menu; its screenshot is kept with the test's files, and replaces the
 README's ``docs/img/hub-candidate-lab.png`` when ``LIVESCREEN_UPDATE_SCREENSHOTS`` is set.
@@ -67,12 +67,16 @@ def _save_small(png: bytes, path: Path) -> None:
     image.quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
 
 
-def _login(context, hub_url, name, password):
+def _login(context, hub_url, name, *, password=None, link=None):
+    """Log in through the login page with a password, or by opening a one-time login link."""
     page = context.new_page()
-    page.goto(f"{hub_url}/hub/login", wait_until="domcontentloaded")
-    page.fill("#username_input", name)
-    page.fill("#password_input", password)
-    page.click("#login_submit")
+    if link:
+        page.goto(hub_url + link, wait_until="domcontentloaded")
+    else:
+        page.goto(f"{hub_url}/hub/login", wait_until="domcontentloaded")
+        page.fill("#username_input", name)
+        page.fill("#password_input", password)
+        page.click("#login_submit")
     page.wait_for_url(f"**/user/{name}/lab**", timeout=180_000)
     return page
 
@@ -83,12 +87,13 @@ def run(hub_root):
         pytest.skip(f"no Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
-    from livescreen.hub import exchange
+    from livescreen.hub import exchange, users
     from livescreen.hub.server import start_hub
     from livescreen.sessions import session
     root, _ = hub_root
     state = root / "state"
-    (a, pa), (b, pb) = add_candidates(hub_root, "ba", "bb")
+    (a, _), (b, pb) = add_candidates(hub_root, "ba", "bb")
+    link_a = users.link_path(a, users.set_link(a, state=state))
     home = root / "store" / "sessions"
     row = session.new_session(scenario=SC, candidate="ats-77", hub_user=a, home=home,
                               out=root / "out" / "interview", n_offline=4000, n_production=4000)
@@ -100,8 +105,8 @@ def run(hub_root):
             ctx_a = browser.new_context(viewport={"width": 1440, "height": 1000})
             ctx_b = browser.new_context(viewport={"width": 1200, "height": 800})
             ctx_a.set_default_timeout(60_000)
-            page_b = _login(ctx_b, hub.url, b, pb)  # the second candidate, logged in throughout
-            page_a = _login(ctx_a, hub.url, a, pa)
+            page_b = _login(ctx_b, hub.url, b, password=pb)  # the second candidate, logged in throughout
+            page_a = _login(ctx_a, hub.url, a, link=link_a)  # A with the one-time link add-candidate prints
             yield {"hub": hub, "a": a, "b": b, "page_a": page_a, "page_b": page_b, "row": row, "home": home,
                    "session": session, "root": root}
             browser.close()

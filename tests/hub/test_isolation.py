@@ -218,6 +218,22 @@ def test_a_candidate_cannot_use_another_candidates_server_or_the_admin_api(world
     assert not Session(world["hub"].url, b.name, a.password).login(), "a password opens only its own account"
 
 
+def test_a_login_link_opens_its_own_account_once(world):
+    """A one-time link: another name, a changed code, an interviewer's link and a second use are refused."""
+    from livescreen.hub import users
+    url, state, a, b = world["hub"].url, world["state"], world["a"], world["b"]
+    code = users.set_link(b.name, state=state)
+    assert not Session(url, a.name, "").login_with_link(users.link_path(a.name, code)), "a link opens only its own account"
+    assert not Session(url, b.name, "").login_with_link(users.link_path(b.name, code[:-2] + "xx"))
+    first = Session(url, b.name, "")
+    assert first.login_with_link(users.link_path(b.name, code)), "the candidate's own link did not log them in"
+    assert first.get_token()  # the login cookie works: the hub gives them a token of their own
+    assert not Session(url, b.name, "").login_with_link(users.link_path(b.name, code)), "a spent link opened again"
+    iv = world["interviewer"].name
+    assert not Session(url, iv, "").login_with_link(users.link_path(iv, users.set_link(iv, state=state))), \
+        "an interviewer logs in with their password only"
+
+
 def test_delivery_gives_the_candidate_their_folder_and_keeps_the_truth(world):
     """Is the delivered folder the candidate's own (0700), with no truth in it, the truth in the 0600 store?"""
     import pwd

@@ -24,6 +24,23 @@ def test_candidate_names_carry_the_prefix_and_bad_ids_are_refused():
             users.candidate_name(bad)
 
 
+def test_a_login_link_is_hashed_spent_on_use_and_expires(tmp_path):
+    """Is a one-time link stored as a hash only, good once, for its own login only, and refused once expired?"""
+    state = tmp_path / "state"
+    users.set_login("lsc-a", role="candidate", state=state)
+    users.set_login("lsc-b", role="candidate", state=state)
+    code = users.set_link("lsc-a", state=state)
+    assert code not in (state / "logins.json").read_text()
+    assert users.redeem_link("lsc-b", code, state=state) is None
+    assert users.redeem_link("lsc-a", code, state=state)["role"] == "candidate"
+    assert users.redeem_link("lsc-a", code, state=state) is None  # spent
+    old = users.set_link("lsc-a", state=state, ttl_s=-1)
+    assert users.redeem_link("lsc-a", old, state=state) is None  # expired
+    with pytest.raises(users.HubError, match="no hub login 'lsc-z'"):
+        users.set_link("lsc-z", state=state)
+    assert users.link_path("lsc-a", "c0de") == "/hub/login-link?name=lsc-a&code=c0de"
+
+
 def test_logins_are_per_person_hashed_and_private(tmp_path):
     """Does each login get its own random password, stored only as a hash in a 0600 file in a 0700 folder?"""
     state = tmp_path / "state"
