@@ -129,16 +129,14 @@ KNOWN_SEED_FAILURES = {
         14: 'effect_band=-0.1865 (|effect/target - 1| <= 0.15)',
     },
     ('ad_click_through', 'duplicate_leakage'): {
-        2: 'effect_band=0.1716 (|effect/target - 1| <= 0.15)',
-        10: 'effect_band=0.1788 (|effect/target - 1| <= 0.15)',
-        12: 'effect_band=0.3009 (|effect/target - 1| <= 0.15)',
+        5: 'effect_band=-0.1916 (|effect/target - 1| <= 0.15)',
+        12: 'effect_band=0.2266 (|effect/target - 1| <= 0.15)',
     },
     ('card_chargebacks', 'label_delay'): {
         6: "decoy_2_noise_segment_visible=-0.1381 (segment's change net of the rest within 3 SE (0.120))",
     },
     ('card_chargebacks', 'prior_shift'): {
-        5: 'effect_band=-0.1885 (|effect/target - 1| <= 0.15)',
-        13: 'effect_band=-0.1799 (|effect/target - 1| <= 0.15)',
+        0: 'effect_band=0.1648 (|effect/target - 1| <= 0.15)',
     },
     ('card_chargebacks', 'simpson_mix'): {
         1: 'reference=0.0629 (<= 0.5 x symptom = 0.0436 (online AUC reweighted to the offline mix of the mixing column; |offline - that|))',
@@ -188,10 +186,7 @@ KNOWN_SEED_FAILURES = {
         3: "decoy_3_noise_segment_visible=-0.1436 (segment's change net of the rest within 3 SE (0.132))",
     },
     ('saas_churn', 'label_delay'): {
-        1: 'effect_band=0.1857 (|effect/target - 1| <= 0.15)',
-        7: 'effect_band=0.2879 (|effect/target - 1| <= 0.15)',
-        8: 'effect_band=0.1555 (|effect/target - 1| <= 0.15)',
-        14: 'effect_band=0.3754 (|effect/target - 1| <= 0.15)',
+        14: 'effect_band=0.2226 (|effect/target - 1| <= 0.15)',
     },
     ('saas_churn', 'simpson_mix'): {
         2: "decoy_3_noise_segment_visible=-0.0636 (segment's change net of the rest within 3 SE (0.062))",
