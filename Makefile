@@ -35,6 +35,8 @@ $(VENV)/.system-deps:
 # The candidate environment: the toolkit (its own non-editable distribution) and its libraries only.
 $(CANDIDATE_ENV)/.installed: $(VENV)/.installed $(wildcard livescreen/toolkit/*.py) livescreen/hub/candidate_env.py
 	@$(CANDIDATE_PYTHON) -c "import ensurepip" 2>/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null)
+	@# refuse to pull the environment from under a running hub (its servers and kernels run from it)
+	@if [ -d $(CANDIDATE_ENV) ]; then $(BIN)/python -m livescreen.hub.candidate_env --check-unused $(CANDIDATE_ENV); fi
 	rm -rf $(CANDIDATE_ENV)
 	$(CANDIDATE_PYTHON) -m venv $(CANDIDATE_ENV)
 	$(CANDIDATE_ENV)/bin/pip install --quiet --upgrade pip
@@ -63,7 +65,7 @@ demo: install
 	$(BIN)/livescreen demo --scenario $(DEMO_SCENARIO) --out $(DEMO_OUT)
 
 # pytest on both cores; its exit code 5 ("no tests collected": an empty tier) is not a failure
-PYTEST = rc=0; $(BIN)/python -m pytest -n 2 --dist loadgroup $(1) || rc=$$?; \
+PYTEST = rc=0; $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 $(1) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest: no test collected for $(1)"; rc=0; fi; exit $$rc
 
 ## test: install, then the newcomer's run (<= 10 min on 2 cores): every test not marked `full`:

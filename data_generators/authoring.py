@@ -380,6 +380,8 @@ def _dry_build(scenario: Scenario) -> tuple[list[str], str] | None:
         except ScenarioError as exc:
             msg = str(exc)
             for j, d in enumerate(spec["decoys"]):
+                if msg.startswith(d["kind"]) and "params.column" in msg:
+                    return ["decoys", str(j), "params", "column"], msg
                 if msg.startswith(d["kind"]):
                     return ["decoys", str(j), "kind"], f"{msg} (with {fam} planted); add such a column or drop the decoy"
             return ["failures", str(i), "family"], f"{msg}; change the world or drop the family"
@@ -530,8 +532,13 @@ def measure(scenario: Scenario, *, seeds: list[int], n_offline=None, n_productio
     jobs = default_jobs() if jobs is None else jobs
     pairs = [(scenario, fam, seed, n_offline, n_production) for fam in scenario.pool for seed in seeds]
     hosts = {fam: shipped_hosts(fam) for fam in scenario.pool} if compare_shipped else {}
-    band_tasks = [(name, fam, 0, n_offline, n_production) for fam in scenario.pool for name in hosts.get(fam, [])]
-    tasks = pairs + band_tasks
+    # the shipped scenarios go as loaded here (validated once), not by name for each worker to load again
+    from .scenario import load_scenario
+    band_tasks = [(load_scenario(name), fam, 0, n_offline, n_production)
+                  for fam in scenario.pool for name in hosts.get(fam, [])]
+    # The shipped band's variants first: a shipped world can take several times a pool variant's
+    # time, and started last it would keep one worker busy while the other waits.
+    tasks = band_tasks + pairs
     if jobs > 1 and len(tasks) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -540,17 +547,17 @@ def measure(scenario: Scenario, *, seeds: list[int], n_offline=None, n_productio
             reports = []
             for task, rep in zip(tasks, ex.map(_validate, tasks)):
                 reports.append(rep)
-                if progress and len(reports) <= len(pairs):
+                if progress and len(reports) > len(band_tasks):
                     progress(task[1], task[2], rep)
     else:
         reports = []
         for task in tasks:
             reports.append(_validate(task))
-            if progress and len(reports) <= len(pairs):
+            if progress and len(reports) > len(band_tasks):
                 progress(task[1], task[2], reports[-1])
-    by_pair = dict(zip([(p[1], p[2]) for p in pairs], reports[:len(pairs)]))
+    by_pair = dict(zip([(p[1], p[2]) for p in pairs], reports[len(band_tasks):]))
     band = {}
-    for (_, fam, *_), rep in zip(band_tasks, reports[len(pairs):]):
+    for (_, fam, *_), rep in zip(band_tasks, reports[:len(band_tasks)]):
         band.setdefault(fam, []).append(rep.difficulty)
     out = []
     for fam in scenario.pool:

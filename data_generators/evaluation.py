@@ -60,7 +60,8 @@ def evaluate(variant, *, drop=(), features=None, train: pd.DataFrame | None = No
     off = variant.offline
     # the variant's own rows scored by its own model are its served scores, already in the data
     # (the model scored exactly these rows when the variant was built): no prediction needed
-    served = test is None and production is None and variant.model is not None
+    own_test = test is None
+    served = own_test and production is None and variant.model is not None
     train = off[off[split] == "train"] if train is None else train
     test = off[off[split] == "test"] if test is None else test
     prod = variant.production if production is None else production
@@ -75,7 +76,11 @@ def evaluate(variant, *, drop=(), features=None, train: pd.DataFrame | None = No
                              sample_weight=sample_weight)
     else:
         mdl = variant.model
-    test = test.assign(score=team_model.predict(mdl, test)) if len(test) else test.assign(score=[])
+    if mdl is variant.model and own_test:
+        # the served model on its own test rows (only production changed): the scores are in the data
+        test = test.assign(score=test[s["score"]].to_numpy())
+    else:
+        test = test.assign(score=team_model.predict(mdl, test)) if len(test) else test.assign(score=[])
     prod = prod.assign(score=team_model.predict(mdl, prod)) if len(prod) else prod.assign(score=[])
     return Evaluation(features=used, offline_test=test, production=prod, label=label,
                       timestamp=s["timestamp"])

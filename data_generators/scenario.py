@@ -14,14 +14,16 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from . import registry
 from .errors import ScenarioError
 from .paths import SCENARIO_DIR
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jsonschema
 
 # The control: a scenario that plants nothing (only decoys), so a grader that rewards any
 # plausible story can be caught. A hypothesis on the card may name it too.
@@ -204,6 +206,7 @@ def _where(error: jsonschema.ValidationError) -> str:
 
 def _say(error: jsonschema.ValidationError) -> str:
     # A oneOf failure (numeric vs categorical column) is clearest as the best sub-error.
+    import jsonschema
     best = jsonschema.exceptions.best_match([error]) if error.context else error
     msg = best.message
     if best.validator == "enum":
@@ -224,6 +227,9 @@ def validate_spec(spec: Any, *, source: str) -> dict:
     """
     if not isinstance(spec, dict):
         raise ScenarioError(f"{source}: a scenario must be a YAML mapping, got {type(spec).__name__}")
+    # imported here: jsonschema's import compiles format grammars (about 1 CPU-second), which the
+    # check's worker processes, given scenarios already validated, do not need
+    import jsonschema
     validator = jsonschema.Draft202012Validator(scenario_schema())
     errors = sorted(validator.iter_errors(spec), key=lambda e: list(map(str, e.absolute_path)))
     if errors:

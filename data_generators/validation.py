@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .evaluation import evaluate
+import numpy as np
+
+from .evaluation import Evaluation, evaluate
 
 EFFECT_TOLERANCE = 0.15
 MIN_TEAM_AUC = 0.70
@@ -97,13 +99,11 @@ def validate_variant(variant) -> ValidationReport:
     for name, value, thr, ok in family.extra_checks(variant):
         add(name, value, thr, ok)
     for i, d in enumerate(variant._decoys):
-        cols = [variant.truth.decoys[i]["columns"]][0]
+        cols = variant.truth.decoys[i]["columns"]
         if d.fix == "exclude" and d.segment:
-            keep = lambda f: ~_in_segment(f, d.segment)  # noqa: E731
-            ev_d = evaluate(variant, test=ev.offline_test[keep(ev.offline_test)].drop(columns="score"),
-                            production=variant.production[keep(variant.production)], refit=False)
+            ev_d = _leave_out(ev, d.segment)
         else:
-            ev_d = evaluate(variant, drop=cols)
+            ev_d = _refit_without(variant, cols)
         left = family.symptom(ev_d)
         add(f"decoy_{i}_{d.kind}_does_not_resolve", left,
             f">= {DECOY_KEEPS} x symptom = {DECOY_KEEPS * symptom:.4f}", left >= DECOY_KEEPS * symptom)
@@ -119,6 +119,27 @@ def _difficulty(signal: float, loudness: list) -> float:
     loud = max((x for x in loudness if x is not None), default=0.0)
     signal = max(float(signal), 1e-9)
     return round(float(loud / (loud + signal)), 4)
+
+
+def _leave_out(ev: Evaluation, segment: dict) -> Evaluation:
+    """The team's evaluation without a segment's rows. The team's own model is not refitted: its
+    scores of the remaining rows are the served ones, already in ``ev`` (a row's score does not
+    depend on which other rows are scored with it)."""
+    keep = lambda f: f[~_in_segment(f, segment)]  # noqa: E731
+    return Evaluation(features=ev.features, offline_test=keep(ev.offline_test), production=keep(ev.production),
+                      label=ev.label, timestamp=ev.timestamp)
+
+
+def _refit_without(variant, cols) -> Evaluation:
+    """The team's recipe retrained without ``cols``, scoring what a symptom reads: the offline test
+    rows and the production rows whose label is known (``Evaluation.labelled``). The other
+    production rows keep a NaN score, so a symptom that read them would show NaN, not a figure."""
+    lab = variant.production[variant.schema["label"]].notna().to_numpy()
+    ev = evaluate(variant, drop=cols, production=variant.production[lab])
+    score = np.full(len(lab), np.nan)
+    score[lab] = ev.production["score"].to_numpy()
+    ev.production = variant.production.assign(score=score)
+    return ev
 
 
 def _in_segment(frame, segment: dict):

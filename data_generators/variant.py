@@ -164,6 +164,15 @@ def draw_family(scenario, seed: int) -> str:
     return entries[int(rng.permutation(n)[seed % n])]["family"]
 
 
+def _stage(world, stage: str, planted, others, decoys) -> None:
+    """Run one planting stage: the drawn family's, the pool's placeholders', then the decoys'."""
+    getattr(planted, stage)(world)
+    for o in others:
+        getattr(o, f"placeholder_{stage}")(world)
+    for d in decoys:
+        getattr(d, stage)(world)
+
+
 def build_world(scenario: Scenario, seed: int, *, family: str, n_offline: int, n_production: int):
     """Sample the world of one variant and plant ``family`` (from the pool) and the decoys (no model fit).
 
@@ -194,11 +203,7 @@ def build_world(scenario: Scenario, seed: int, *, family: str, n_offline: int, n
     for d in decoys:
         d.choose(world, taken=taken)
         taken |= set(d.keys)
-    planted.inputs(world)
-    for o in others:
-        o.placeholder_inputs(world)
-    for d in decoys:
-        d.inputs(world)
+    _stage(world, "inputs", planted, others, decoys)
     world.calibrate_intercept()
     planted.labels(world)
     world.sample_labels()
@@ -206,11 +211,7 @@ def build_world(scenario: Scenario, seed: int, *, family: str, n_offline: int, n
     world.release_latents(keep=taken | set(getattr(planted, "keep_latents", ())))
     declared = [c.name for c in world.columns.values() if not c.planted]
     world.recomputed = world.frames["production"][[world.id_name, world.timestamp_name] + declared].copy()
-    planted.observed(world)
-    for o in others:
-        o.placeholder_observed(world)
-    for d in decoys:
-        d.observed(world)
+    _stage(world, "observed", planted, others, decoys)
     world.hide_immature_labels()
     if "split" not in world.frames["offline"]:
         world.assign_split()

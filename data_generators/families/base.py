@@ -130,6 +130,8 @@ class Family:
 
     # -- validator ------------------------------------------------------------------------
     def symptom(self, ev: "Evaluation") -> float:  # pragma: no cover - abstract
+        """Reads the offline test rows and the production rows whose label is known: when the
+        validator retrains without a decoy's column it scores only those (the others' score is NaN)."""
         raise NotImplementedError
 
     def reference(self, variant: "Variant") -> float:  # pragma: no cover - abstract
@@ -169,7 +171,16 @@ class Decoy:
 
     def pick_weak_numeric(self, world: "World", *, taken: set[str]) -> list[str]:
         """One numeric column drawn among the weaker half (smallest effect on the label) of those
-        not ``taken``: a decoy there moves a column that barely matters to the model's ranking."""
+        not ``taken``: a decoy there moves a column that barely matters to the model's ranking.
+
+        The scenario's ``params.column`` (a column key) names the column instead, unless this seed's
+        failure took it (a culprit drawn among the columns); a categorical one is refused."""
+        col = self.params.get("column")
+        if col is not None and col not in taken:
+            if world.columns[col].kind != "numeric":
+                raise ScenarioError(f"{self.kind} needs a numeric column; params.column {col!r} is "
+                                    f"{world.columns[col].kind}: name a numeric column key")
+            return [col]
         keys = [k for k in world.numeric_keys(exclude=taken)]
         keys.sort(key=lambda k: abs(world.columns[k].effect))
         low = keys[: max(1, len(keys) // 2)]

@@ -7,7 +7,13 @@ and ``livescreen/toolkit/`` copied into a scratch project and installed non-edit
 points back into the repository). No ``data_generators``, ``grading``, scenario YAMLs, rubrics,
 ``solutions/`` or nbgrader. It then locks nbgrader's extensions off at the environment's system
 level (in case a site installs nbgrader system-wide), writes the servers' settings (``configure_servers``:
-TCP_NODELAY on the kernel's websocket, no PyPI queries from the lab) and makes the tree world-readable.
+TCP_NODELAY on the kernel's websocket, no PyPI queries from the lab), builds matplotlib's font list once
+(``font_cache``) and makes the tree world-readable.
+
+``make install`` rebuilds the environment in place when the toolkit changes; a hub running at the
+time would break (its candidates' servers and kernels run from it, and new servers would spawn from
+a half-built tree). ``in_use(env)`` finds such processes and the Makefile refuses to rebuild while
+there are any (``python -m livescreen.hub.candidate_env --check-unused ENV``: one line, exit 2).
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -31,6 +38,8 @@ NBGRADER_LAB = ["@jupyter/nbgrader", "nbgrader"]
 NBGRADER_SERVER = ["nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.assignment_list",
                    "nbgrader.server_extensions.course_list", "nbgrader.server_extensions.validate_assignment"]
 SERVER_CONFIG = "jupyter_server_config.py"
+# matplotlib's font list, built once with the environment and copied into each new candidate's home
+FONT_CACHE = Path("share") / "livescreen" / "matplotlib"
 # Candidates' servers (read by every jupyter server started from the environment, the hub's singleuser too).
 # jupyter_server leaves Nagle's algorithm on for the kernel's websocket: a reply is several small frames
 # (busy, outputs, idle, reply), and each after the first waited for the peer's delayed ACK, about 40 ms
@@ -108,6 +117,25 @@ def configure_servers(env: Path) -> Path:
     return path
 
 
+def font_cache(env: Path) -> Path:
+    """Build matplotlib's font list once, with the environment (``FONT_CACHE`` under ``env``).
+
+    matplotlib scans every font on the machine the first time a user draws, and writes the list
+    into that user's cache folder: each new candidate's first Run All paid it (0.2-0.5 s of CPU,
+    measured as a fresh user). ``users.add_candidate`` copies this list into the new home instead.
+    Returns the list's file.
+    """
+    cache = Path(env) / FONT_CACHE
+    shutil.rmtree(cache, ignore_errors=True)
+    cache.mkdir(parents=True)
+    subprocess.run([str(Path(env) / "bin" / "python"), "-c", "import matplotlib.font_manager"], check=True,
+                   env={"PATH": "/usr/bin:/bin", "MPLCONFIGDIR": str(cache), "HOME": str(cache)})
+    found = sorted(cache.glob("fontlist-*.json"))
+    if len(found) != 1:
+        raise RuntimeError(f"matplotlib wrote no single font list into {cache}: {found}")
+    return found[0]
+
+
 def build(env: Path | None = None, *, quiet: bool = True) -> Path:
     """Install the candidate toolkit and its libraries into the venv at ``env``; lock nbgrader out."""
     env = Path(env or paths.candidate_env())
@@ -121,8 +149,56 @@ def build(env: Path | None = None, *, quiet: bool = True) -> Path:
         subprocess.run([str(pip), "install", *q, "--no-deps", "--force-reinstall", str(project)], check=True)
     lock_nbgrader(env)
     configure_servers(env)
+    font_cache(env)
     subprocess.run(["chmod", "-R", "a+rX,go-w", str(env)], check=True)
     return env
+
+
+def in_use(env: Path | None = None, *, proc: Path = Path("/proc")) -> list[tuple[int, str]]:
+    """Running processes that rebuilding ``env`` would break, as ``(pid, command line)``.
+
+    A process counts when a file of ``env`` is mapped into it or named on its command line (the
+    candidates' servers and kernels), or when it is a hub started with this repository's config
+    whose settings (in its working folder, the state folder) spawn servers from ``env``. Only
+    processes this user may inspect are seen: root sees them all.
+    """
+    env = Path(env or paths.candidate_env()).resolve()
+    mark, hub_mark = (str(env) + "/").encode(), str(paths.hub_config().resolve()).encode()
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes()
+            hit = mark in cmd or (hub_mark in cmd and _hub_env(entry) in (None, env))
+            if not hit:
+                with open(entry / "maps", "rb") as fh:
+                    hit = any(mark in line for line in fh)
+        except OSError:  # gone, or not ours to read
+            continue
+        if hit:
+            found.append((int(entry.name), cmd.replace(b"\0", b" ").decode(errors="replace").strip()[:120]))
+    return sorted(found)
+
+
+def _hub_env(entry: Path) -> Path | None:
+    """The candidate environment a running hub spawns from (its ``settings.json``), None if unreadable."""
+    try:
+        return Path(json.loads((entry / "cwd" / "settings.json").read_text())["candidate_env"]).resolve()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def check_unused(env: Path | None = None) -> None:
+    """Raise ``HubError`` (one line) when processes run from ``env`` or a hub uses it: see ``in_use``."""
+    from .users import HubError
+    env = Path(env or paths.candidate_env())
+    busy = in_use(env)
+    if busy:
+        pids = ", ".join(str(pid) for pid, _ in busy[:8]) + (" ..." if len(busy) > 8 else "")
+        raise HubError(f"{env} is in use by {len(busy)} running process(es) (the hub, candidates' servers or "
+                       f"kernels: PID {pids}); rebuilding it now would break them. Stop the hub (Ctrl-C on "
+                       "`make hub`) and any server started from it, then run `make install` again")
 
 
 def installed(env: Path | None = None) -> list[str]:
@@ -133,6 +209,19 @@ def installed(env: Path | None = None) -> list[str]:
     return sorted(line.split("==")[0].lower() for line in out.splitlines() if "==" in line)
 
 
+def main(argv: list[str]) -> int:
+    """``ENV``: build the environment; ``--check-unused ENV``: exit 2 with one line if it is in use."""
+    if argv[:1] == ["--check-unused"]:
+        from .users import HubError
+        try:
+            check_unused(Path(argv[1]) if len(argv) > 1 else None)
+        except HubError as exc:
+            print(f"candidate-env: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    build(Path(argv[0]) if argv else None)
+    return 0
+
+
 if __name__ == "__main__":  # pragma: no cover - `make candidate-env`
-    import sys
-    build(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+    sys.exit(main(sys.argv[1:]))

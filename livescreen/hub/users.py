@@ -20,6 +20,7 @@ import re
 import secrets
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from . import paths
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,23}")
 INTERVIEWER_GROUP = "interviewers"
 LOGINS = "logins.json"
+REMOVE_ATTEMPTS = 8  # userdel tries, 0.2 s apart and growing (about 6 s in all)
 
 
 class HubError(ValueError):
@@ -145,16 +147,42 @@ def add_candidate(candidate_id: str, *, state: Path | None = None) -> tuple[str,
     ensure_candidate_group()
     try:
         pwd.getpwnam(name)
+        new = False
     except KeyError:
         _run(["useradd", "--create-home", "--shell", "/bin/bash", "--gid", paths.CANDIDATE_GROUP,
               "--comment", "livescreen candidate", name])
+        new = True
     info = pwd.getpwnam(name)
+    if new:  # a home nobody has used yet: no link planted by its owner to follow
+        seed_font_cache(info)
     others = [g.gr_name for g in grp.getgrall() if name in g.gr_mem]
     if others:  # never in sudo, adm, wheel, ...
         _run(["usermod", "--groups", "", name])
     os.chmod(info.pw_dir, 0o700)
     password = set_login(name, role="candidate", state=state)
     return name, password
+
+
+def seed_font_cache(info: pwd.struct_passwd, *, env: Path | None = None) -> Path | None:
+    """Copy the candidate environment's matplotlib font list into a new home's cache, owned by its user.
+
+    Without it the candidate's first kernel scans every font on the machine while drawing their first
+    Run All (``candidate_env.font_cache``). Returns the copy, or None when the environment has no list.
+    """
+    from .candidate_env import FONT_CACHE
+    found = sorted((Path(env or paths.candidate_env()) / FONT_CACHE).glob("fontlist-*.json"))
+    if not found:
+        return None
+    folder = Path(info.pw_dir)
+    for part in (".cache", "matplotlib"):
+        folder = folder / part
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chown(folder, info.pw_uid, info.pw_gid, follow_symlinks=False)
+    dest = folder / found[-1].name
+    dest.write_bytes(found[-1].read_bytes())
+    os.chown(dest, info.pw_uid, info.pw_gid, follow_symlinks=False)
+    os.chmod(dest, 0o600)
+    return dest
 
 
 def remove_candidate(candidate_id: str, *, state: Path | None = None) -> str:
@@ -166,8 +194,16 @@ def remove_candidate(candidate_id: str, *, state: Path | None = None) -> str:
         pwd.getpwnam(name)
     except KeyError:
         return name
-    subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
-    _run(["userdel", "--remove", name])
+    # userdel refuses while a process of the user still runs: the killed ones may take a moment to go
+    for attempt in range(REMOVE_ATTEMPTS):
+        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+        try:
+            _run(["userdel", "--remove", name])
+            return name
+        except HubError:
+            if attempt == REMOVE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
     return name
 
 

@@ -8,15 +8,13 @@ imports only scikit-learn, pandas and NumPy.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+if TYPE_CHECKING:  # scikit-learn is imported when a model is made: Run All on a fresh notebook fits none
+    from sklearn.pipeline import Pipeline
 
 GB_DEFAULTS = {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31, "early_stopping": False}
 LR_DEFAULTS = {"C": 1.0, "max_iter": 1000}
@@ -32,6 +30,12 @@ def make_model(spec: dict, *, numeric: list[str], categorical: list[str]) -> Pip
     numeric, categorical : list of str
         Feature columns by type; categorical columns must have pandas ``category`` dtype.
     """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
     kind = spec["kind"]
     params = dict(spec.get("params", {}))
     if kind == "gradient_boosting":
@@ -65,10 +69,23 @@ def one_thread():
     gains little from threads; on a busy 2-core machine its OpenMP threads wait on each other: the
     offline report's refit plus permutation importance took 30 s instead of 2 s. Results are
     identical (checked: scores and importances, bit for bit).
+
+    Finding the loaded thread pools takes about 4 ms (it walks the process's shared libraries), a
+    dozen times per validated variant; it is done again only when modules were imported since.
     """
-    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
-    with threadpool_limits(limits=1):
+    with _controller().limit(limits=1):
         yield
+
+
+_CONTROLLER: list = [None, -1]  # (threadpoolctl controller, len(sys.modules) when it was made)
+
+
+def _controller():
+    import sys
+    if _CONTROLLER[1] != len(sys.modules):
+        from threadpoolctl import ThreadpoolController  # a scikit-learn dependency
+        _CONTROLLER[:] = [ThreadpoolController(), len(sys.modules)]
+    return _CONTROLLER[0]
 
 
 def fit(spec: dict, frame: pd.DataFrame, *, features: list[str], label: str,

@@ -23,8 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.inspection import permutation_importance
-from sklearn.metrics import precision_recall_curve, roc_curve
 
 from . import metrics, style
 from .case import Case, one_thread
@@ -140,6 +138,7 @@ def confusion_figure(counts: dict, *, threshold: float, cost_fp: float, cost_fn:
 
 def curves_figure(case: Case, *, production: bool = False):
     """ROC and precision-recall curves on the team's offline test rows (and production, if asked)."""
+    from sklearn.metrics import precision_recall_curve, roc_curve  # drawn when a folder lacks its saved figures
     rows = [("offline test", case.test, style.OFFLINE)]
     if production:
         rows.append(("production (known labels)", case.labelled, style.PRODUCTION))
@@ -187,6 +186,7 @@ def feature_importance(case: Case, *, n_repeats: int = N_REPEATS) -> pd.DataFram
 
 
 def _compute_importance(case: Case, n_repeats: int) -> pd.DataFrame:
+    from sklearn.inspection import permutation_importance  # only for a folder without its saved report
     model = case.team_model()
     test = case.test
     with one_thread():

@@ -92,6 +92,9 @@ BAD = {
                                        d["decoys"].__setitem__(0, {"kind": "harmless_drift",
                                                                    "params": {"column": "seats"}}))),
         r":\d+: decoys\.0\.params\.column: decoy on column 'seats', the culprit of failures\.1"),
+    "decoy_column_not_numeric": (
+        lambda s: mutate(s, lambda d: d["decoys"].__setitem__(0, {"kind": "harmless_drift", "params": {"column": "plan"}})),
+        r":\d+: decoys\.0\.params\.column: harmless_drift needs a numeric column; params\.column 'plan' is categorical"),
     "pool_below_minimum": (lambda s: mutate(s, lambda d: d.__setitem__("failures", d["failures"][:2])),
                            r":\d+: failures: the pool holds 2 families; a pool needs at least 4"),
     "unknown_family": (lambda s: mutate(s, lambda d: d["failures"][0].update(family="gremlins")),

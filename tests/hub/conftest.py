@@ -56,3 +56,18 @@ def hub_root(tmp_path_factory, request):
 
 def unique_id(stem: str) -> str:
     return f"{stem}{uuid.uuid4().hex[:6]}"
+
+
+def add_candidates(hub_root, *stems: str) -> list[tuple[str, str]]:
+    """Create one candidate (a real Unix user) per stem in this module's hub root; removed afterwards.
+
+    Returns each candidate's (login name, password).
+    """
+    from livescreen.hub import users
+    root, made = hub_root
+    out = []
+    for stem in stems:
+        name, password = users.add_candidate(unique_id(stem), state=root / "state")
+        made.append(name)
+        out.append((name, password))
+    return out

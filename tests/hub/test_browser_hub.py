@@ -4,12 +4,13 @@ The interviewer opens a session for candidate A (the variant delivered into A's 
 folder to B. In two browser contexts, A and B log in through the hub's login page with their own
 passwords; A opens the notebook, runs it top to bottom, fills the card in the form and commits it
 with the form's button. The commit reaches the session service through the hub (A's own token):
-the service's record is checked. A's JupyterLab has no nbgrader menu; its screenshot goes to
-``docs/img/hub-candidate-lab.png``.
+the service's record is checked. A's JupyterLab has no nbgrader menu; its screenshot is kept with the test's files, and replaces the
+README's ``docs/img/hub-candidate-lab.png`` when ``LIVESCREEN_UPDATE_SCREENSHOTS`` is set.
 """
 from __future__ import annotations
 
-import json
+import os
+import shutil
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 
 from livescreen.hub import paths
 
-from .conftest import hub_prerequisites, unique_id
+from .conftest import add_candidates, hub_prerequisites
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.full, pytest.mark.xdist_group("hub-browser"),
               pytest.mark.skipif(hub_prerequisites() is not None, reason=str(hub_prerequisites()))]
@@ -82,15 +83,12 @@ def run(hub_root):
         pytest.skip(f"no Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
-    from livescreen.hub import exchange, users
+    from livescreen.hub import exchange
     from livescreen.hub.server import start_hub
     from livescreen.sessions import session
-    root, made = hub_root
+    root, _ = hub_root
     state = root / "state"
-    a, pa = users.add_candidate(unique_id("ba"), state=state)
-    made.append(a)
-    b, pb = users.add_candidate(unique_id("bb"), state=state)
-    made.append(b)
+    (a, pa), (b, pb) = add_candidates(hub_root, "ba", "bb")
     home = root / "store" / "sessions"
     row = session.new_session(scenario=SC, candidate="ats-77", hub_user=a, home=home,
                               out=root / "out" / "interview", n_offline=4000, n_production=4000)
@@ -105,7 +103,7 @@ def run(hub_root):
             page_b = _login(ctx_b, hub.url, b, pb)  # the second candidate, logged in throughout
             page_a = _login(ctx_a, hub.url, a, pa)
             yield {"hub": hub, "a": a, "b": b, "page_a": page_a, "page_b": page_b, "row": row, "home": home,
-                   "session": session}
+                   "session": session, "root": root}
             browser.close()
     finally:
         hub.stop()
@@ -136,8 +134,10 @@ def test_a_candidate_runs_the_notebook_and_commits_a_card_on_the_hub(run):
     page.evaluate("""() => { const nb = window.jupyterapp.shell.currentWidget.content;
                              nb.activeCellIndex = 4; nb.scrollToItem(4, 'start'); }""")
     page.wait_for_timeout(1500)
-    SHOT.parent.mkdir(parents=True, exist_ok=True)
-    _save_small(page.screenshot(), SHOT)
+    shot = run["root"] / "hub-candidate-lab.png"
+    _save_small(page.screenshot(), shot)
+    if os.environ.get("LIVESCREEN_UPDATE_SCREENSHOTS"):
+        shutil.copyfile(shot, SHOT)
 
     # the card, through the form, committed with its button
     idx = page.evaluate("""() => { const nb = window.jupyterapp.shell.currentWidget.content;

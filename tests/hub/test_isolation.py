@@ -17,7 +17,7 @@ import pytest
 from livescreen.hub import paths
 from livescreen.hub.client import Session
 
-from .conftest import hub_prerequisites, unique_id
+from .conftest import add_candidates, hub_prerequisites, unique_id
 
 pytestmark = [pytest.mark.skipif(hub_prerequisites() is not None, reason=str(hub_prerequisites())),
               pytest.mark.xdist_group("hub-isolation")]  # one hub for the module, on one worker
@@ -68,12 +68,9 @@ print(json.dumps(r))
 def world(hub_root):
     from livescreen.hub import exchange, users
     from livescreen.hub.server import start_hub
-    root, made = hub_root
+    root, _ = hub_root
     state = root / "state"
-    a, pa = users.add_candidate(unique_id("a"), state=state)
-    made.append(a)
-    b, pb = users.add_candidate(unique_id("b"), state=state)
-    made.append(b)
+    (a, pa), (b, pb) = add_candidates(hub_root, "a", "b")
     for n, seed in ((a, 1), (b, 2)):
         exchange.deliver(n, scenario=SC, seed=seed, store=root / "store")
     (root / "store" / "gradebook.db").write_bytes(b"SQLite format 3\x00")  # where the lasting gradebook lives

@@ -62,3 +62,29 @@ def test_add_candidate_makes_a_private_unprivileged_unix_user(hub_root):
     assert [g.gr_name for g in grp.getgrall() if name in g.gr_mem] == []
     assert info.pw_uid != 0
     assert users.check_login(name, password, state=root / "state")["role"] == "candidate"
+
+
+@needs_root
+def test_a_new_candidate_finds_matplotlib_font_list_ready(hub_root):
+    """Does a new candidate's first kernel find matplotlib's font list in their home, built once with the
+    candidate environment, instead of scanning every font on the machine during their first Run All?"""
+    from livescreen.hub import candidate_env, paths
+    env = paths.candidate_env()
+    if not list((env / candidate_env.FONT_CACHE).glob("fontlist-*.json")):
+        pytest.skip(f"the candidate environment at {env} has no font list: run `make candidate-env`")
+    root, made = hub_root
+    name, _ = users.add_candidate(unique_id("f"), state=root / "state")
+    made.append(name)
+    info = pwd.getpwnam(name)
+    cache = os.path.join(info.pw_dir, ".cache", "matplotlib")
+    assert os.stat(cache).st_uid == info.pw_uid and stat.S_IMODE(os.stat(cache).st_mode) == 0o700
+    res = subprocess.run(["setpriv", f"--reuid={info.pw_uid}", f"--regid={info.pw_gid}", "--clear-groups",
+                          str(env / "bin" / "python"), "-c",
+                          "import logging; logging.basicConfig(level=logging.INFO)\n"
+                          "import matplotlib, matplotlib.font_manager as fm\n"
+                          "print(matplotlib.get_cachedir()); print(fm.findfont('DejaVu Sans'))"],
+                         capture_output=True, text=True, cwd="/", env={"HOME": info.pw_dir, "PATH": "/usr/bin:/bin"})
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.splitlines()[0] == cache
+    assert res.stdout.splitlines()[1].endswith(".ttf")
+    assert "generated new fontManager" not in res.stderr  # matplotlib's line when it scans the fonts

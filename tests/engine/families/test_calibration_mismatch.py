@@ -1,19 +1,16 @@
 """Structural tests of the calibration-mismatch family (lead_conversion), at 4,000 + 4,000 rows."""
 from __future__ import annotations
 
-import numpy as np
-import pytest
 
-import data_generators as dg
 from data_generators.evaluation import evaluate
+
+from .planted import planted_variant
 
 N = 4_000
 SEEDS = (0, 1)
 
 
-@pytest.fixture(scope="module", params=SEEDS)
-def variant(request):
-    return dg.build_variant("lead_conversion", request.param, family="calibration_mismatch", n_offline=N, n_production=N)
+variant = planted_variant("lead_conversion", "calibration_mismatch", seeds=SEEDS, n=N)
 
 
 def test_truth_has_no_culprit_segment_or_onset(variant):

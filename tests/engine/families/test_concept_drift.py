@@ -1,17 +1,15 @@
 """Structural tests of the concept-drift family (content_recommendation_ctr scenario)."""
 import numpy as np
-import pytest
 
-import data_generators as dg
 from data_generators.evaluation import auc, evaluate, psi
+
+from .planted import planted_variant
 
 SEEDS = [0, 1, 2]
 N = 4000
 
 
-@pytest.fixture(scope="module", params=SEEDS)
-def variant(request):
-    return dg.build_variant("content_recommendation_ctr", request.param, family="concept_drift", n_offline=N, n_production=N)
+variant = planted_variant("content_recommendation_ctr", "concept_drift", seeds=SEEDS, n=N)
 
 
 def _parts(v):

@@ -1,20 +1,18 @@
 """Structural tests of the covariate-shift family (credit_default scenario)."""
 import numpy as np
-import pytest
 
-import data_generators as dg
 from data_generators.evaluation import evaluate, psi
 from data_generators.families.covariate_shift import density_ratio, hump, weighted_auc
 from data_generators.variant import build_world
 from data_generators.scenario import load_scenario
 
+from .planted import planted_variant
+
 SEEDS = [0, 1, 2]
 N = 4000
 
 
-@pytest.fixture(scope="module", params=SEEDS)
-def variant(request):
-    return dg.build_variant("credit_default", request.param, family="covariate_shift", n_offline=N, n_production=N)
+variant = planted_variant("credit_default", "covariate_shift", seeds=SEEDS, n=N)
 
 
 def _rank_above_offline_median(v, col):

@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import data_generators as dg
 from data_generators.evaluation import auc, evaluate
+
+from .planted import planted_variant
 
 N = 4_000
 SEEDS = (0, 1)
 
 
-@pytest.fixture(scope="module", params=SEEDS)
-def variant(request):
-    return dg.build_variant("hospital_readmission", request.param, family="group_leakage", n_offline=N, n_production=N)
+variant = planted_variant("hospital_readmission", "group_leakage", seeds=SEEDS, n=N)
 
 
 def _entity_columns(variant):

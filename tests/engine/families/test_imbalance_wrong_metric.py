@@ -8,13 +8,13 @@ import data_generators as dg
 from data_generators.evaluation import evaluate
 from data_generators.families.imbalance_wrong_metric import cost_curve
 
+from .planted import planted_variant
+
 N = 4_000
 SEEDS = (0, 1)
 
 
-@pytest.fixture(scope="module", params=SEEDS)
-def variant(request):
-    return dg.build_variant("account_takeover", request.param, family="imbalance_wrong_metric", n_offline=N, n_production=N)
+variant = planted_variant("account_takeover", "imbalance_wrong_metric", seeds=SEEDS, n=N)
 
 
 def test_truth_has_no_culprit_and_team_reports_accuracy_at_half(variant):

@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
-import data_generators as dg
 from data_generators.evaluation import evaluate
+
+from .planted import planted_variant
 
 N = 4_000
 SEEDS = (0, 1)
 
 
-@pytest.fixture(scope="module", params=SEEDS)
-def variant(request):
-    return dg.build_variant("card_chargebacks", request.param, family="label_delay", n_offline=N, n_production=N)
+variant = planted_variant("card_chargebacks", "label_delay", seeds=SEEDS, n=N)
 
 
 def _age_days(v):

@@ -1,18 +1,17 @@
 """Structural tests of the control (insurance_lapse scenario): nothing planted beyond the decoys."""
 import numpy as np
-import pytest
 
 import data_generators as dg
 from data_generators.evaluation import evaluate, psi
 from livescreen.toolkit.metrics import auc_se as auc_standard_error
 
+from .planted import planted_variant
+
 SEEDS = [0, 1, 2]
 N = 8000
 
 
-@pytest.fixture(scope="module", params=SEEDS)
-def variant(request):
-    return dg.build_variant("insurance_lapse", request.param, family="no_failure", n_offline=N, n_production=N)
+variant = planted_variant("insurance_lapse", "no_failure", seeds=SEEDS, n=N)
 
 
 def test_is_the_truth_empty_but_for_the_decoys(variant):

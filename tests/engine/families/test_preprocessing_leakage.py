@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-import data_generators as dg
 from data_generators.evaluation import evaluate
 from data_generators.families.preprocessing_leakage import encode
+
+from .planted import planted_variant
 
 N = 4_000
 SEEDS = (0, 1)
 
 
-@pytest.fixture(scope="module", params=SEEDS)
-def variant(request):
-    return dg.build_variant("marketplace_seller_risk", request.param, family="preprocessing_leakage", n_offline=N, n_production=N)
+variant = planted_variant("marketplace_seller_risk", "preprocessing_leakage", seeds=SEEDS, n=N)
 
 
 def test_truth_names_the_encoded_column(variant):

@@ -1,18 +1,15 @@
 """Structural tests of the prior-shift family (support_escalation scenario)."""
-import numpy as np
-import pytest
 
-import data_generators as dg
 from data_generators.evaluation import evaluate, psi
 from data_generators.families.prior_shift import prior_correct
+
+from .planted import planted_variant
 
 SEEDS = [0, 1, 2]
 N = 8000
 
 
-@pytest.fixture(scope="module", params=SEEDS)
-def variant(request):
-    return dg.build_variant("support_escalation", request.param, family="prior_shift", n_offline=N, n_production=N)
+variant = planted_variant("support_escalation", "prior_shift", seeds=SEEDS, n=N)
 
 
 def _labelled(v):

@@ -1,18 +1,16 @@
 """Structural tests of the schema-change family (ride_cancellations scenario)."""
 import numpy as np
-import pytest
 
-import data_generators as dg
 from data_generators.evaluation import auc, evaluate, psi
+
+from .planted import planted_variant
 
 SEEDS = [0, 1, 2]
 N = 4000
 UNIT_FACTORS = {60.0, 1000.0, 100.0}
 
 
-@pytest.fixture(scope="module", params=SEEDS)
-def variant(request):
-    return dg.build_variant("ride_cancellations", request.param, family="schema_change", n_offline=N, n_production=N)
+variant = planted_variant("ride_cancellations", "schema_change", seeds=SEEDS, n=N)
 
 
 def _after(v, frame):

@@ -1,19 +1,17 @@
 """Structural tests of the slice-failure family (telecom_churn), at 4,000 + 4,000 rows."""
 from __future__ import annotations
 
-import numpy as np
-import pytest
 
 import data_generators as dg
 from data_generators.evaluation import auc
+
+from .planted import planted_variant
 
 N = 4_000
 SEEDS = (0, 1, 2)
 
 
-@pytest.fixture(scope="module", params=SEEDS)
-def variant(request):
-    return dg.build_variant("telecom_churn", request.param, family="slice_failure", n_offline=N, n_production=N)
+variant = planted_variant("telecom_churn", "slice_failure", seeds=SEEDS, n=N)
 
 
 def _inside(frame, segment):

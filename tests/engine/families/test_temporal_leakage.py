@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-import data_generators as dg
 from data_generators.evaluation import evaluate
+
+from .planted import planted_variant
 
 N = 4_000
 SEEDS = (0, 1)
 
 
-@pytest.fixture(scope="module", params=SEEDS)
-def variant(request):
-    return dg.build_variant("ad_click_through", request.param, family="temporal_leakage", n_offline=N, n_production=N)
+variant = planted_variant("ad_click_through", "temporal_leakage", seeds=SEEDS, n=N)
 
 
 def test_truth_names_the_time_proxy_only(variant):

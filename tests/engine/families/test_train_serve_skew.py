@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-import data_generators as dg
 from data_generators.evaluation import auc, evaluate
+
+from .planted import planted_variant
 
 N = 4_000
 SEEDS = (0, 3)
 
 
-@pytest.fixture(scope="module", params=SEEDS)
-def variant(request):
-    return dg.build_variant("food_delivery_late", request.param, family="train_serve_skew", n_offline=N, n_production=N)
+variant = planted_variant("food_delivery_late", "train_serve_skew", seeds=SEEDS, n=N)
 
 
 def test_truth_names_one_numeric_culprit_and_no_segment(variant):
