@@ -144,9 +144,13 @@ def difficulty_table(rows) -> str:
     """The README's scenario x family table (Markdown), from a sweep's rows."""
     stats = pair_stats(rows)
     band = difficulty_band(rows)
-    seeds = sorted({r["seed"] for r in rows})
+    per_pair: dict[tuple[str, str], list[int]] = {}
+    for r in rows:
+        per_pair.setdefault((r["scenario"], r["family"]), []).append(r["seed"])
+    spans = sorted({_span(sorted(s)) for s in per_pair.values()}, key=lambda s: (len(s), s))
+    seeds = spans[0] if len(spans) == 1 else f"{' or '.join(spans)} per pair (the pass column counts each pair's)"
     pairs = len(stats)
-    lines = [f"Difficulty index `L/(L+S)` per (scenario, family) pair, {pairs} pairs, seed(s) {_span(seeds)} at live "
+    lines = [f"Difficulty index `L/(L+S)` per (scenario, family) pair, {pairs} pairs, seed(s) {seeds} at live "
              f"size, {len(rows)} variants (min / mean / max; pass = variants that validate; effect vs target, or "
              f"the control's gap); band = the pool's median failure-pair mean +/- {BAND_WIDTH} (the control, "
              f"whose index is its decoys' loudness alone, is not banded).", "",

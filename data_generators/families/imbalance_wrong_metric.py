@@ -9,6 +9,13 @@ below the all-negative baseline (0.9825) and still reads as excellent. The scena
 ``model.metric: accuracy`` and the brief's costs make a missed positive far dearer than a false
 alarm.
 
+A world whose positives are not rare (15-22%) hosts the family with ``params.prevalence``: when the
+family is drawn, the offline and production base rate is that figure instead of the world's. Without
+it the family plants nothing at all there: at 16% prevalence the team's threshold misses about half
+the positives, so the symptom sat at its own floor (0.42-0.55 for a floor of 0.5 on ride
+cancellations, seeds 0-14) and failed on a third of the seeds. The rate is what makes the failure;
+it is the symptom a candidate finds (positives are rare, the threshold flags none of them).
+
 Symptom
 -------
 Recall at the team's threshold is near 0 while AUC is high (catalogue: recall@0.5 = 0 with AUC
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ScenarioError
 from ..registry import register_family
 from .base import Family
 
@@ -78,7 +86,15 @@ class ImbalanceWrongMetric(Family):
     resolve_fraction = 0.5
     reference_label = ("threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of "
                        "production positives still missed")
-    params_allowed = ()
+    params_allowed = ("prevalence",)
+
+    @classmethod
+    def check_params(cls, params, spec):
+        super().check_params(params, spec)
+        rate = params.get("prevalence")
+        if rate is not None and not (isinstance(rate, (int, float)) and 0 < rate <= 0.1):
+            raise ScenarioError(f"imbalance_wrong_metric: prevalence {rate!r} must be a rate above 0 and at most 0.1 "
+                                f"(the family plants rare positives)")
 
     def choose(self, world):
         b = world.spec["brief"]
@@ -87,6 +103,11 @@ class ImbalanceWrongMetric(Family):
         self.threshold = float(world.threshold)
         # Flag when the expected cost of a miss exceeds that of a false alarm (calibrated scores).
         self.cost_threshold = self.c_fp / (self.c_fp + self.c_fn)
+
+    def inputs(self, world):
+        if "prevalence" in self.params:  # the world is not imbalanced by itself: make its positives rare
+            rate = float(self.params["prevalence"])
+            world.prevalence = {part: rate for part in world.prevalence}
 
     @staticmethod
     def _missed(production, label, threshold: float) -> float:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+import data_generators as dg
 from data_generators.evaluation import evaluate
 from data_generators.families.imbalance_wrong_metric import cost_curve
 
@@ -54,3 +56,24 @@ def test_cost_threshold_catches_most_positives_and_costs_less(variant):
     y, s = ev.production[ev.label].to_numpy(), ev.production["score"].to_numpy()
     cost_of = lambda th: fam.c_fp * ((s >= th) & (y == 0)).sum() + fam.c_fn * ((s < th) & (y == 1)).sum()  # noqa: E731
     assert cost_of(t) < 0.8 * cost_of(0.5)
+
+
+def test_a_world_with_common_positives_hosts_it_at_its_declared_prevalence():
+    """In a world whose positives are common (ride_cancellations, 16%), does the family drawn make
+    them as rare as its ``params.prevalence`` (7%) offline and in production, while another family
+    of the pool keeps the world's rate?"""
+    v = dg.build_variant("ride_cancellations", 0, family="imbalance_wrong_metric", n_offline=N, n_production=N)
+    other = dg.build_variant("ride_cancellations", 0, family="schema_change", n_offline=N, n_production=N)
+    label = v.schema["label"]
+    for frame in (v.offline, v.production):
+        assert 0.05 < frame[label].mean() < 0.09
+    assert 0.13 < other.offline[other.schema["label"]].mean() < 0.19
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.3, "rare"])
+def test_a_prevalence_that_is_not_rare_is_refused(rate):
+    """Is a ``prevalence`` outside (0, 0.1] refused with the family's name and the allowed range?"""
+    from data_generators.errors import ScenarioError
+    from data_generators.families.imbalance_wrong_metric import ImbalanceWrongMetric
+    with pytest.raises(ScenarioError, match=r"imbalance_wrong_metric: prevalence .* at most 0.1"):
+        ImbalanceWrongMetric.check_params({"prevalence": rate}, {"world": {"columns": []}})
