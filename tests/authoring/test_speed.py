@@ -19,6 +19,12 @@ from data_generators.scenario import Scenario
 SMALL = {"n_offline": 1500, "n_production": 1500}
 
 
+def _same_scores(a, b):
+    """The same scores, to the last bit or two: a linear model's matrix product over a subset of rows
+    may sum in another order than over all rows (seen: 1 score of 337 off by 2.2e-16)."""
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
+
+
 @pytest.mark.parametrize("name", ["saas_churn", "telecom_churn"])  # gradient boosting, logistic regression
 def test_batched_permutation_importance_is_scikit_learns(name):
     v = build_variant(name, 3, **SMALL)
@@ -74,13 +80,13 @@ def test_validators_shortcuts_score_as_the_plain_evaluation(name):
     plain = evaluate(v, test=ev.offline_test[keep(ev.offline_test)].drop(columns="score"),
                      production=v.production[keep(v.production)], refit=False)
     for a, b in ((fast.offline_test, plain.offline_test), (fast.production, plain.production)):
-        np.testing.assert_array_equal(a["score"].to_numpy(), b["score"].to_numpy())
+        _same_scores(a["score"].to_numpy(), b["score"].to_numpy())
     cols = v.truth.decoys[0]["columns"]
     fast, plain = _refit_without(v, cols), evaluate(v, drop=cols)
     lab = v.production[s["label"]].notna().to_numpy()
     assert 0 < lab.sum() < len(lab)
     np.testing.assert_array_equal(fast.offline_test["score"].to_numpy(), plain.offline_test["score"].to_numpy())
-    np.testing.assert_array_equal(fast.production["score"].to_numpy()[lab], plain.production["score"].to_numpy()[lab])
+    _same_scores(fast.production["score"].to_numpy()[lab], plain.production["score"].to_numpy()[lab])
     assert np.isnan(fast.production["score"].to_numpy()[~lab]).all()
     changed = v.production.assign(**{cols[0]: v.production[cols[0]] * 2})
     served = evaluate(v, production=changed, refit=False)
