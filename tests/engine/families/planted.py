@@ -1,4 +1,4 @@
-"""The one fixture every family's structural tests share: a variant with that family forced."""
+"""What every family's structural tests share: a variant with that family forced, and the leakage check."""
 from __future__ import annotations
 
 import pytest
@@ -24,3 +24,14 @@ def planted_variant(scenario, family, *, seeds, n):
         return dg.build_variant(scenario, request.param, family=family, n_offline=n, n_production=n)
 
     return variant
+
+
+def assert_reference_closes_the_gap(variant, *, min_gap=0.1, min_offline_auc=0.70, left=0.5):
+    """The leakage families' check: offline AUC at least ``min_gap`` above online (with a credible
+    offline AUC), and the family's reference experiment leaves at most ``left`` of that gap."""
+    from data_generators.evaluation import evaluate
+    fam = variant._family
+    ev = evaluate(variant)
+    gap = fam.symptom(ev)
+    assert gap >= min_gap and ev.offline_auc >= min_offline_auc, (gap, ev.offline_auc)
+    assert fam.reference(variant) <= left * gap
