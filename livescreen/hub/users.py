@@ -63,6 +63,16 @@ def _hash(password: str, salt: bytes) -> str:
     return hashlib.scrypt(password.encode(), salt=salt, n=2 ** 14, r=8, p=1).hex()
 
 
+def _hashed(secret: str) -> dict:
+    """What is stored of a password or link code: a fresh salt and the scrypt hash."""
+    salt = secrets.token_bytes(16)
+    return {"salt": salt.hex(), "hash": _hash(secret, salt)}
+
+
+def _matches(secret: str, stored: dict) -> bool:
+    return hmac.compare_digest(_hash(secret, bytes.fromhex(stored["salt"])), stored["hash"])
+
+
 @contextmanager
 def _logins(state: Path | None = None, *, write: bool = False):
     state = paths.private_dir(state or paths.state_dir()) if write else Path(state or paths.state_dir())
@@ -89,20 +99,18 @@ def set_login(name: str, *, role: str, state: Path | None = None, password: str 
     if role not in ("candidate", "interviewer"):
         raise HubError(f"unknown role {role!r}: candidate or interviewer")
     password = password or secrets.token_urlsafe(12)
-    salt = secrets.token_bytes(16)
     with _logins(state, write=True) as data:
-        data[name] = {"role": role, "salt": salt.hex(), "hash": _hash(password, salt)}
+        data[name] = {"role": role, **_hashed(password)}
     return password
 
 
 def set_link(name: str, *, state: Path | None = None, ttl_s: float = LINK_TTL_S) -> str:
     """Give login ``name`` a new one-time link code (returned once; only its hash is stored)."""
     code = secrets.token_urlsafe(24)
-    salt = secrets.token_bytes(16)
     with _logins(state, write=True) as data:
         if name not in data:
             raise HubError(f"no hub login {name!r}: add the candidate first (livescreen hub add-candidate ID)")
-        data[name]["link"] = {"salt": salt.hex(), "hash": _hash(code, salt), "expires": time.time() + ttl_s}
+        data[name]["link"] = {**_hashed(code), "expires": time.time() + ttl_s}
     return code
 
 
@@ -121,8 +129,7 @@ def redeem_link(name: str, code: str, *, state: Path | None = None) -> dict | No
             link = (rec or {}).get("link")
             if not link:
                 return None
-            ok = hmac.compare_digest(_hash(code, bytes.fromhex(link["salt"])), link["hash"])
-            if not ok:
+            if not _matches(code, link):
                 return None
             del rec["link"]  # spent, and an expired one is dropped too
             return rec if time.time() <= link["expires"] else None
@@ -139,8 +146,7 @@ def check_login(name: str, password: str, *, state: Path | None = None) -> dict 
         return None
     if not rec or not isinstance(password, str) or not password:
         return None
-    ok = hmac.compare_digest(_hash(password, bytes.fromhex(rec["salt"])), rec["hash"])
-    return rec if ok else None
+    return rec if _matches(password, rec) else None
 
 
 def login_role(name: str, *, state: Path | None = None) -> str | None:
