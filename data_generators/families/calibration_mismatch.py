@@ -57,6 +57,7 @@ class CalibrationMismatch(Family):
     outcomes = {"recalibrate": "miscalibrated:severely", "threshold_by_cost": "threshold_change_helps"}
     effect = 0.455
     strength = 0.5  # positive share of the team's (undersampled) training data
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     symptom_label = "mean production score - production positive rate"
     min_symptom = 0.1
     resolve_fraction = 0.25

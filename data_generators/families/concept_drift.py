@@ -60,6 +60,7 @@ class ConceptDrift(Family):
     }
     effect = 0.192
     strength = 1.0  # the culprit's new effect is -strength x its old one
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     jitter = 0.02  # post-onset AUC is steep in the flip size; a narrower band keeps seeds within +/-15%
     symptom_label = "offline AUC - online AUC after the onset"
     min_symptom = 0.05

@@ -105,6 +105,7 @@ class CovariateShift(Family):
     }
     effect = 0.227
     strength = 1.5  # shift of the culprit's production inputs, in offline standard deviations
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     symptom_label = "offline AUC - online AUC"
     min_symptom = 0.04
     resolve_fraction = 0.4

@@ -61,6 +61,7 @@ class DuplicateLeakage(Family):
     effect = 0.22
     strength = 1.0
     jitter = 0.0  # the knob is a whole number of copies
+    strength_response = 0  # measured: the symptom does not move with it (the knob is params.copies)
     symptom_label = "offline AUC (after oversampling, random split) - online AUC"
     min_symptom = 0.05
     resolve_fraction = 0.5

@@ -60,6 +60,7 @@ class GroupLeakage(Family):
     }
     effect = 0.30
     strength = 4.0
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     symptom_label = "offline AUC (random row split) - online AUC"
     min_symptom = 0.05
     resolve_fraction = 0.5

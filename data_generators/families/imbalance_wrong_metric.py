@@ -81,6 +81,7 @@ class ImbalanceWrongMetric(Family):
     effect = 0.94
     strength = 1.0  # no knob: the failure is the metric and threshold, not the data
     jitter = 0.0
+    strength_response = 0  # measured: the symptom does not move with it (no knob)
     symptom_label = "1 - recall at the team's threshold in production (share of positives missed)"
     min_symptom = 0.5
     resolve_fraction = 0.5

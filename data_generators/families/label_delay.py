@@ -62,6 +62,7 @@ class LabelDelay(Family):
     }
     effect = 0.537
     strength = 70.0  # median days from the event to the positive outcome being reported
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     symptom_label = "1 - observed positive rate / mean score in production (expected positives missing)"
     min_symptom = 0.12
     resolve_fraction = 0.4

@@ -93,6 +93,7 @@ class PreprocessingLeakage(Family):
     adds_columns = ('__encoded',)
     effect = 0.22
     strength = 1.5
+    strength_response = -1  # measured: a stronger entity risk makes the encoded rate honest in production too, so the gap falls
     symptom_label = "offline AUC (encoding fitted on all rows) - online AUC"
     min_symptom = 0.03
     resolve_fraction = 0.5

@@ -67,6 +67,7 @@ class SchemaChange(Family):
     }
     effect = 0.145
     strength = 2.0  # the culprit's effect on the label's log-odds per standard deviation
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     symptom_label = "online AUC before the onset - online AUC after it"
     min_symptom = 0.04
     resolve_fraction = 0.3

@@ -60,6 +60,7 @@ class SelectionBias(Family):
     effect = 0.10
     strength = 5.0  # log-odds per standard deviation of the culprit beyond the past policy's cutoff
     jitter = 0.04
+    strength_response = 0  # measured: not monotone in it on ad_click_through (seeds 0-1, 0.7-1.3x)
     symptom_label = "offline AUC (selected rows) - online AUC (labelled production rows)"
     min_symptom = 0.04
     resolve_fraction = 0.5

@@ -60,6 +60,7 @@ class SimpsonMix(Family):
     effect = 0.10
     strength = 3.0  # spread of the mixing column's level effects on the label's log-odds
     jitter = 0.03
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     symptom_label = "offline AUC - online AUC (pooled over the mixing column's levels)"
     min_symptom = 0.04
     resolve_fraction = 0.5

@@ -66,6 +66,7 @@ class SliceFailure(Family):
     }
     effect = 0.324
     strength = 2.0
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     # The segment's AUC moves steeply with the flip, so the knob is drawn in a narrower band.
     jitter = 0.015
     symptom_label = "production AUC outside the segment - production AUC inside it"

@@ -53,6 +53,7 @@ class TargetLeakage(Family):
     adds_columns = ('__leak',)
     effect = 0.30
     strength = 3.0
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     symptom_label = "offline AUC - online AUC"
     min_symptom = 0.10
     resolve_fraction = 0.35

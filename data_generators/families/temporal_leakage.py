@@ -66,6 +66,7 @@ class TemporalLeakage(Family):
     adds_columns = ("__proxy",)
     effect = 0.25
     strength = 3.0
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     symptom_label = "offline AUC (random split) - online AUC"
     min_symptom = 0.05
     resolve_fraction = 0.5

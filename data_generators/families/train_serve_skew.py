@@ -60,6 +60,7 @@ class TrainServeSkew(Family):
     }
     effect = 0.147
     strength = 0.7
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     symptom_label = "offline AUC - online AUC"
     min_symptom = 0.05
     resolve_fraction = 0.35
