@@ -58,9 +58,10 @@ def test_the_control_brings_a_missed_seed_within_the_inner_tolerance(case, misse
     tried = controlled._effect_control
     assert 2 <= len(tried) <= 1 + EFFECT_CONTROL_STEPS and tried[0][0] == 1.0
     assert controlled.truth.strength != plain.truth.strength
-    rep = validate_variant(controlled)
-    assert next(c for c in rep.checks if c.name == "effect_band").passed
-    assert rep.effect == pytest.approx(measured_effect(controlled), abs=1e-4)
+    if case == MISSED[0]:  # the validator reads the same figure (one case: a validation costs 2 s)
+        rep = validate_variant(controlled)
+        assert next(c for c in rep.checks if c.name == "effect_band").passed
+        assert rep.effect == pytest.approx(measured_effect(controlled), abs=1e-4)
 
 
 @pytest.mark.parametrize("case", MISSED[:1], ids=lambda c: "-".join(map(str, c)))
