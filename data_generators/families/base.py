@@ -23,12 +23,13 @@ class Measure:
     label : str
         What ``Family.symptom`` returns, in words, for reports.
     effect : float
-        The default target size of the symptom, in its units: the validator checks that a variant's
-        symptom lies within +/-15% of it. A scenario may override it with ``failures[].effect`` (the
-        figure ``livescreen validate`` measures for it).
+        The default target size of the symptom, in its units. A scenario's pool entry may override
+        it with its own ``effect`` (the figure ``livescreen validate`` measures for it); the
+        validator checks that a variant's symptom lies within +/-15% of the target.
     minimum : float
-        The findability floor: a symptom below it is too weak to find. The difficulty index reads
-        the symptom against it (0 for the control, whose symptom is noise by design).
+        The findability floor: a symptom below it is too weak to find, and the difficulty index
+        reads the symptom against it. The control declares 0: its symptom is noise by design and
+        its own checks judge it.
     """
 
     label: str
