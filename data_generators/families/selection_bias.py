@@ -28,7 +28,7 @@ from scipy.special import expit
 
 from ..evaluation import auc
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -57,15 +57,12 @@ class SelectionBias(Family):
         "compare_profiles_before_after": "changed:{culprit}",
         "recalibrate": "miscalibrated:mildly",
     }
-    effect = 0.10
     strength = 5.0  # log-odds per standard deviation of the culprit beyond the past policy's cutoff
     jitter = 0.04
     strength_response = 0  # measured: not monotone in it on ad_click_through (seeds 0-1, 0.7-1.3x)
-    symptom_label = "offline AUC (selected rows) - online AUC (labelled production rows)"
-    min_symptom = 0.04
-    resolve_fraction = 0.5
-    reference_label = "AUC on the randomized holdout vs AUC on every production row; |difference|"
     params_allowed = ("strength", "culprits", "reject", "holdout")
+    measure = Measure(label="offline AUC (selected rows) - online AUC (labelled production rows)", effect=0.10, minimum=0.04)
+    reference_experiment = ReferenceExperiment(label="AUC on the randomized holdout vs AUC on every production row; |difference|", resolve_fraction=0.5)
 
     def prepare(self, world):
         # sample enough offline rows that the selected ones number what the scenario declares
