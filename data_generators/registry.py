@@ -31,6 +31,11 @@ kit needs to know about it (nothing else keeps a table keyed by family names):
     keys of columns the family adds to the world; when another family of the pool is drawn, the
     family's ``placeholder`` hook adds the same column without signal, so the column list never
     tells which family was drawn.
+``measure``, ``reference_experiment``
+    what the validator measures and how it checks it, declared once each (see
+    ``data_generators.families.base``): a ``Measure`` (what ``symptom`` returns, the default target
+    effect, the findability floor) and a ``ReferenceExperiment`` (what ``reference`` runs, the share
+    of the symptom it may leave).
 
 A **decoy kind** is a subclass of ``Decoy`` decorated with ``@register_decoy``: ``kind``, ``help``
 and ``rival`` (the family a candidate chasing it would suspect).

@@ -7,7 +7,7 @@ Three questions, per the family's documented thresholds:
 (c) does no decoy resolve it, and is each decoy visible enough to be a red herring.
 
 The **difficulty index** of a variant, from the same measurements: ``L / (L + S)``, where ``S`` is
-the symptom against the family's findability floor (``symptom / min_symptom``; 1 for the control,
+the symptom against the family's findability floor (``symptom / measure.minimum``; 1 for the control,
 whose symptom is noise by design) and ``L`` the strongest decoy's loudness against its own
 visibility bar (a PSI over 0.15, a null-rate rise over 10 points, an importance rank within the
 top 3). 0.5 means the loudest decoy stands out as much as the failure does; higher is harder.
@@ -87,15 +87,17 @@ def validate_variant(variant) -> ValidationReport:
             loud.append(d.loudness(value))
         rep.difficulty = _difficulty(1.0, loud)
         return rep
-    add("symptom", symptom, f">= {family.min_symptom} ({family.symptom_label})", symptom >= family.min_symptom)
+    measure = family.measure
+    add("symptom", symptom, f">= {measure.minimum} ({measure.label})", symptom >= measure.minimum)
     rel = symptom / target - 1 if target else float("inf")
     add("effect_band", rel, f"|effect/target - 1| <= {EFFECT_TOLERANCE}", abs(rel) <= EFFECT_TOLERANCE)
     team = ev.offline_auc
     add("team_offline_auc", team, f">= {MIN_TEAM_AUC} (the team's report looks healthy)", team >= MIN_TEAM_AUC)
     residual = family.reference(variant)
-    limit = family.resolve_fraction * symptom
-    add("reference", residual, f"<= {family.resolve_fraction} x symptom = {limit:.4f} ({family.reference_label})",
-        residual <= limit)
+    reference_experiment = family.reference_experiment
+    limit = reference_experiment.resolve_fraction * symptom
+    add("reference", residual, f"<= {reference_experiment.resolve_fraction} x symptom = {limit:.4f} "
+        f"({reference_experiment.label})", residual <= limit)
     for name, value, thr, ok in family.extra_checks(variant):
         add(name, value, thr, ok)
     for i, d in enumerate(variant._decoys):
@@ -110,7 +112,7 @@ def validate_variant(variant) -> ValidationReport:
         value, thr, ok = d.visible(variant)
         add(f"decoy_{i}_{d.kind}_visible", value, thr, ok)
         loud.append(d.loudness(value))
-    rep.difficulty = _difficulty(symptom / family.min_symptom if family.min_symptom else 1.0, loud)
+    rep.difficulty = _difficulty(symptom / measure.minimum if measure.minimum else 1.0, loud)
     return rep
 
 

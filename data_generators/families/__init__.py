@@ -2,7 +2,8 @@
 
 A newcomer finds a family's mechanism in ``families/<family>.py``; every module documents what it
 plants, the symptom it leaves and the experiments that resolve it, and declares its name, kind,
-card help, symptom sentences, expert first experiments and outcomes on its class.
+card help, symptom sentences, expert first experiments and outcomes, and the validator's measure and
+reference experiment on its class.
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """What every failure family and decoy provides to the variant builder and the validator."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -13,6 +14,46 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..world import World
 
 
+@dataclass(frozen=True, kw_only=True)
+class Measure:
+    """How a family's symptom is measured and judged by the validator.
+
+    Parameters
+    ----------
+    label : str
+        What ``Family.symptom`` returns, in words, for reports.
+    effect : float
+        The default target size of the symptom, in its units. A scenario's pool entry may override
+        it with its own ``effect`` (the figure ``livescreen validate`` measures for it); the
+        validator checks that a variant's symptom lies within +/-15% of the target.
+    minimum : float
+        The findability floor: a symptom below it is too weak to find, and the difficulty index
+        reads the symptom against it. The control declares 0: its symptom is noise by design and
+        its own checks judge it.
+    """
+
+    label: str
+    effect: float
+    minimum: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceExperiment:
+    """The family's most telling experiment, as the validator runs it (``Family.reference``).
+
+    Parameters
+    ----------
+    label : str
+        What ``Family.reference`` runs and returns, in words, for reports.
+    resolve_fraction : float
+        ``Family.reference`` must leave at most this share of the symptom for the experiment to
+        count as resolving the failure.
+    """
+
+    label: str
+    resolve_fraction: float
+
+
 class Family:
     """A planted failure: one subclass per family, one module each.
 
@@ -21,20 +62,20 @@ class Family:
     arise), ``observed`` (change what is recorded or served, and how the team evaluates).
 
     The validator calls ``symptom`` (how big the failure looks where a candidate looks, in the
-    family's units, compared with ``effect``), and ``reference`` (the symptom left after the
+    family's units, compared with ``measure.effect``), and ``reference`` (the symptom left after the
     family's most telling experiment; small when the experiment resolves it).
 
     Class attributes
     ----------------
     name : family name (one of ``FAMILIES``).
-    effect : default target effect size in symptom units (a scenario may override with the
-        figure ``livescreen validate`` measures for it).
+    measure : Measure
+        What ``symptom`` measures (label), its default target size (effect) and its findability
+        floor (minimum).
+    reference_experiment : ReferenceExperiment
+        What ``reference`` runs (label) and the share of the symptom it may leave
+        (resolve_fraction).
     strength : default knob (a scenario may override with ``params.strength``); each seed draws
         it within +/- ``jitter`` of that.
-    symptom_label : what the symptom measures, for reports.
-    min_symptom : a symptom below this is too weak to find.
-    resolve_fraction : ``reference`` must leave at most this share of the symptom.
-    reference_label : the reference experiment, for reports.
     """
 
     name: ClassVar[str] = ""
@@ -47,11 +88,8 @@ class Family:
     outcomes: ClassVar[dict[str, str]] = {}
     adds_columns: ClassVar[tuple[str, ...]] = ()
     placeholder_moves: ClassVar[bool] = False  # its placeholder column drifts (not control-safe)
-    effect: ClassVar[float] = 0.1
-    symptom_label: ClassVar[str] = ""
-    min_symptom: ClassVar[float] = 0.05
-    resolve_fraction: ClassVar[float] = 0.5
-    reference_label: ClassVar[str] = ""
+    measure: ClassVar[Measure] = Measure(label="", effect=0.1, minimum=0.05)
+    reference_experiment: ClassVar[ReferenceExperiment] = ReferenceExperiment(label="", resolve_fraction=0.5)
     # A control plants nothing: the validator checks that nothing shows beyond noise instead.
     control: ClassVar[bool] = False
     params_allowed: ClassVar[tuple[str, ...]] = ("strength",)
@@ -61,7 +99,7 @@ class Family:
 
     def __init__(self, *, params: dict, effect: float | None, rng: np.random.Generator):
         self.params = params
-        self.target = float(effect if effect is not None else self.effect)
+        self.target = float(effect if effect is not None else self.measure.effect)
         self.rng = rng
         self.culprit_keys: list[str] = []
         self.segment: dict | None = None

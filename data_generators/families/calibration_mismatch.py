@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import expit
 
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -55,13 +55,10 @@ class CalibrationMismatch(Family):
          "on over-confident scores a threshold set by cost flags fewer and costs less"),
     )
     outcomes = {"recalibrate": "miscalibrated:severely", "threshold_by_cost": "threshold_change_helps"}
-    effect = 0.455
     strength = 0.5  # positive share of the team's (undersampled) training data
-    symptom_label = "mean production score - production positive rate"
-    min_symptom = 0.1
-    resolve_fraction = 0.25
-    reference_label = ("Platt recalibration fitted on the older half of labelled production rows; "
-                       "calibration gap left on the newer half")
+    measure = Measure(label="mean production score - production positive rate", effect=0.455, minimum=0.1)
+    reference_experiment = ReferenceExperiment(
+        label="Platt recalibration fitted on the older half of labelled production rows; calibration gap left on the newer half", resolve_fraction=0.25)
 
     def labels(self, world):
         base = world.logit("offline")

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..evaluation import auc, evaluate, time_split
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -58,15 +58,12 @@ class ConceptDrift(Family):
         "retrain_on_recent": "recovers",
         "recalibrate": "miscalibrated:mildly",
     }
-    effect = 0.192
     strength = 1.0  # the culprit's new effect is -strength x its old one
     jitter = 0.02  # post-onset AUC is steep in the flip size; a narrower band keeps seeds within +/-15%
-    symptom_label = "offline AUC - online AUC after the onset"
-    min_symptom = 0.05
-    resolve_fraction = 0.35
-    reference_label = ("retrain on the first 60% of labelled post-onset rows; offline AUC - its AUC "
-                       "on the later 40%")
     params_allowed = ("strength", "culprits", "onset_range")
+    measure = Measure(label="offline AUC - online AUC after the onset", effect=0.192, minimum=0.05)
+    reference_experiment = ReferenceExperiment(
+        label="retrain on the first 60% of labelled post-onset rows; offline AUC - its AUC on the later 40%", resolve_fraction=0.35)
     onset_range = (0.2, 0.4)  # where the onset falls, as a share of the production period
     recent_share = 0.6
 

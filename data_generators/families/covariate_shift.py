@@ -32,7 +32,7 @@ from sklearn.metrics import roc_auc_score
 
 from ..evaluation import evaluate
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 
 def hump(z: np.ndarray, width: float) -> np.ndarray:
@@ -103,14 +103,11 @@ class CovariateShift(Family):
         "retrain_on_recent": "recovers",
         "recalibrate": "miscalibrated:mildly",
     }
-    effect = 0.227
     strength = 1.5  # shift of the culprit's production inputs, in offline standard deviations
-    symptom_label = "offline AUC - online AUC"
-    min_symptom = 0.04
-    resolve_fraction = 0.4
-    reference_label = ("importance-weight offline test rows by the culprit's density ratio; "
-                       "|weighted offline AUC - online AUC|")
     params_allowed = ("strength", "amplitude", "width", "culprits")
+    measure = Measure(label="offline AUC - online AUC", effect=0.227, minimum=0.04)
+    reference_experiment = ReferenceExperiment(
+        label="importance-weight offline test rows by the culprit's density ratio; |weighted offline AUC - online AUC|", resolve_fraction=0.4)
     amplitude = 3.0
     width = 0.8
     jitter = 0.02  # the symptom is steep in the shift; a narrower band keeps seeds within +/-15%

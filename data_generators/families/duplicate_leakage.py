@@ -27,7 +27,7 @@ import numpy as np
 
 from ..evaluation import evaluate, held_out_ids_in_train, id_holdout
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 
 def same_for_copies(world, part: str, values: np.ndarray) -> np.ndarray:
@@ -66,14 +66,11 @@ class DuplicateLeakage(Family):
         "group_split": "gap_closes",
         "recalibrate": "miscalibrated:mildly",
     }
-    effect = 0.22
     strength = 1.0
     jitter = 0.0  # the knob is a whole number of copies
-    symptom_label = "offline AUC (after oversampling, random split) - online AUC"
-    min_symptom = 0.05
-    resolve_fraction = 0.5
-    reference_label = "deduplicate, split by id, retrain; |offline - online AUC|"
     params_allowed = ("copies",)
+    measure = Measure(label="offline AUC (after oversampling, random split) - online AUC", effect=0.22, minimum=0.05)
+    reference_experiment = ReferenceExperiment(label="deduplicate, split by id, retrain; |offline - online AUC|", resolve_fraction=0.5)
 
     def choose(self, world):
         self.copies = int(self.params.get("copies", 3))

@@ -28,7 +28,7 @@ from __future__ import annotations
 from ..errors import ScenarioError
 from ..evaluation import evaluate, held_out_ids_in_train, id_holdout
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -58,13 +58,10 @@ class GroupLeakage(Family):
         "retrain_on_recent": "recovers",
         "recalibrate": "miscalibrated:mildly",
     }
-    effect = 0.30
     strength = 4.0
-    symptom_label = "offline AUC (random row split) - online AUC"
-    min_symptom = 0.05
-    resolve_fraction = 0.5
-    reference_label = "group split by the entity id (25% of ids held out); |offline - online AUC|"
     params_allowed = ("strength",)
+    measure = Measure(label="offline AUC (random row split) - online AUC", effect=0.30, minimum=0.05)
+    reference_experiment = ReferenceExperiment(label="group split by the entity id (25% of ids held out); |offline - online AUC|", resolve_fraction=0.5)
 
     def choose(self, world):
         if world.rows_per_entity <= 1:

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..errors import ScenarioError
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 
 def cost_curve(y, score, c_fp: float, c_fn: float) -> tuple[np.ndarray, np.ndarray]:
@@ -78,15 +78,12 @@ class ImbalanceWrongMetric(Family):
          "with rare positives, a threshold chosen by the brief's costs catches far more of them at a lower total cost"),
     )
     outcomes = {"threshold_by_cost": "threshold_change_helps"}
-    effect = 0.94
     strength = 1.0  # no knob: the failure is the metric and threshold, not the data
     jitter = 0.0
-    symptom_label = "1 - recall at the team's threshold in production (share of positives missed)"
-    min_symptom = 0.5
-    resolve_fraction = 0.5
-    reference_label = ("threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of "
-                       "production positives still missed")
     params_allowed = ("prevalence",)
+    measure = Measure(label="1 - recall at the team's threshold in production (share of positives missed)", effect=0.94, minimum=0.5)
+    reference_experiment = ReferenceExperiment(
+        label="threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed", resolve_fraction=0.5)
 
     @classmethod
     def check_params(cls, params, spec):

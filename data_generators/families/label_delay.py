@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -60,14 +60,11 @@ class LabelDelay(Family):
         "reweight_for_prior": "gap_closes",
         "recalibrate": "miscalibrated:mildly",
     }
-    effect = 0.537
     strength = 70.0  # median days from the event to the positive outcome being reported
-    symptom_label = "1 - observed positive rate / mean score in production (expected positives missing)"
-    min_symptom = 0.12
-    resolve_fraction = 0.4
-    reference_label = ("the same share measured on matured production rows only "
-                       "(older than the maturity window)")
     params_allowed = ("strength", "sigma")
+    measure = Measure(label="1 - observed positive rate / mean score in production (expected positives missing)", effect=0.537, minimum=0.12)
+    reference_experiment = ReferenceExperiment(
+        label="the same share measured on matured production rows only (older than the maturity window)", resolve_fraction=0.4)
 
     def choose(self, world):
         self.sigma = float(self.params.get("sigma", 0.7))

@@ -28,7 +28,7 @@ import math
 from livescreen.toolkit.metrics import auc_se  # one Hanley-McNeil standard error, the toolkit's
 
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -55,14 +55,11 @@ class NoFailure(Family):
     )
     outcomes = {}
     control = True
-    effect = 0.0
     strength = 0.0
     jitter = 0.0
-    symptom_label = "offline test AUC - production AUC (labelled rows); must be within noise"
-    min_symptom = 0.0
-    resolve_fraction = 1.0
-    reference_label = "nothing planted: no experiment has a failure to resolve"
     params_allowed = ()
+    measure = Measure(label="offline test AUC - production AUC (labelled rows); must be within noise", effect=0.0, minimum=0.0)
+    reference_experiment = ReferenceExperiment(label="nothing planted: no experiment has a failure to resolve", resolve_fraction=1.0)
     noise_z = 3.0
     max_gap = 0.04  # a third of the smallest AUC gap any shipped family plants (0.13, schema_change)
     max_calibration_gap = 0.03

@@ -29,7 +29,7 @@ import pandas as pd
 from ..errors import ScenarioError
 from ..evaluation import evaluate
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 DEFAULT_NAMES = ["seller_dispute_rate", "seller_claim_rate_hist"]
 
@@ -91,13 +91,10 @@ class PreprocessingLeakage(Family):
         "recalibrate": "miscalibrated:mildly",
     }
     adds_columns = ('__encoded',)
-    effect = 0.22
     strength = 1.5
-    symptom_label = "offline AUC (encoding fitted on all rows) - online AUC"
-    min_symptom = 0.03
-    resolve_fraction = 0.5
-    reference_label = "refit the target encoding on the training fold only; |offline - online AUC|"
     params_allowed = ("strength", "smoothing", "names", "description", "unit", "decimals")
+    measure = Measure(label="offline AUC (encoding fitted on all rows) - online AUC", effect=0.22, minimum=0.03)
+    reference_experiment = ReferenceExperiment(label="refit the target encoding on the training fold only; |offline - online AUC|", resolve_fraction=0.5)
 
     def choose(self, world):
         if world.rows_per_entity <= 1:

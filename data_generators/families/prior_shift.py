@@ -31,7 +31,7 @@ from scipy.special import expit, logit
 
 from ..evaluation import evaluate
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 
 def prior_correct(score, p0: float, p1: float) -> np.ndarray:
@@ -64,12 +64,10 @@ class PriorShift(Family):
          "scores fall short of the observed rate everywhere when the prior rose"),
     )
     outcomes = {"reweight_for_prior": "gap_closes", "recalibrate": "miscalibrated:mildly"}
-    effect = 0.163
     strength = 1.0  # rise of the log-odds of the prior
-    symptom_label = "observed positive rate - mean score (labelled production rows)"
-    min_symptom = 0.05
-    resolve_fraction = 0.3
-    reference_label = "prior-correct the scores to the production prior; |observed rate - mean corrected score|"
+    measure = Measure(label="observed positive rate - mean score (labelled production rows)", effect=0.163, minimum=0.05)
+    reference_experiment = ReferenceExperiment(
+        label="prior-correct the scores to the production prior; |observed rate - mean corrected score|", resolve_fraction=0.3)
 
     def choose(self, world):
         self.culprit_keys = []

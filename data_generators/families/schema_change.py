@@ -32,7 +32,7 @@ import numpy as np
 
 from ..evaluation import auc, evaluate
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 DEFAULT_FACTOR = 60.0
 
@@ -65,14 +65,11 @@ class SchemaChange(Family):
         "compare_profiles_before_after": "changed:{culprit}",
         "recalibrate": "miscalibrated:mildly",
     }
-    effect = 0.145
     strength = 2.0  # the culprit's effect on the label's log-odds per standard deviation
-    symptom_label = "online AUC before the onset - online AUC after it"
-    min_symptom = 0.04
-    resolve_fraction = 0.3
-    reference_label = ("rescale the culprit after the onset by median(before)/median(after); "
-                       "AUC before - AUC after")
     params_allowed = ("culprits", "factors", "onset_range")
+    measure = Measure(label="online AUC before the onset - online AUC after it", effect=0.145, minimum=0.04)
+    reference_experiment = ReferenceExperiment(
+        label="rescale the culprit after the onset by median(before)/median(after); AUC before - AUC after", resolve_fraction=0.3)
     onset_range = (0.3, 0.5)
 
     def choose(self, world):

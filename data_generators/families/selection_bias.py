@@ -32,7 +32,7 @@ import numpy as np
 
 from ..evaluation import auc
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 # Log-odds per standard deviation by which risk falls toward the cutoff across the range the past
 # policy served (the rows it served closest to its cutoff were the ones it judged safest). With no
@@ -70,14 +70,11 @@ class SelectionBias(Family):
         "compare_profiles_before_after": "changed:{culprit}",
         "recalibrate": "miscalibrated:mildly",
     }
-    effect = 0.10
     strength = 5.0  # log-odds per standard deviation of the culprit beyond the past policy's cutoff
     jitter = 0.04
-    symptom_label = "offline AUC (selected rows) - online AUC (labelled production rows)"
-    min_symptom = 0.04
-    resolve_fraction = 0.5
-    reference_label = "AUC on the randomized holdout vs AUC on every production row; |difference|"
     params_allowed = ("strength", "culprits", "reject", "holdout")
+    measure = Measure(label="offline AUC (selected rows) - online AUC (labelled production rows)", effect=0.10, minimum=0.04)
+    reference_experiment = ReferenceExperiment(label="AUC on the randomized holdout vs AUC on every production row; |difference|", resolve_fraction=0.5)
 
     def prepare(self, world):
         # sample enough offline rows that the selected ones number what the scenario declares

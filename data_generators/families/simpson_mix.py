@@ -27,7 +27,7 @@ from sklearn.metrics import roc_auc_score
 
 from ..errors import ScenarioError
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -57,14 +57,12 @@ class SimpsonMix(Family):
         "compare_profiles_before_after": "changed:{segment}",
         "domain_classifier": "shift_found:{segment}",
     }
-    effect = 0.10
     strength = 3.0  # spread of the mixing column's level effects on the label's log-odds
     jitter = 0.03
-    symptom_label = "offline AUC - online AUC (pooled over the mixing column's levels)"
-    min_symptom = 0.04
-    resolve_fraction = 0.5
-    reference_label = "online AUC reweighted to the offline mix of the mixing column; |offline - that|"
     params_allowed = ("strength", "segment_column", "production_share")
+    measure = Measure(label="offline AUC - online AUC (pooled over the mixing column's levels)", effect=0.10, minimum=0.04)
+    reference_experiment = ReferenceExperiment(
+        label="online AUC reweighted to the offline mix of the mixing column; |offline - that|", resolve_fraction=0.5)
 
     def choose(self, world):
         cats = world.categorical_keys()

@@ -30,7 +30,7 @@ from livescreen.toolkit import model as team_model
 from ..errors import ScenarioError
 from ..evaluation import auc
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 
 def _in_segment(frame, segment: dict) -> np.ndarray:
@@ -64,17 +64,14 @@ class SliceFailure(Family):
         "segment_metrics": "segment_worse:{segment}",
         "compare_profiles_before_after": "changed:{segment}",
     }
-    effect = 0.324
     strength = 2.0
     # The segment's AUC moves steeply with the flip, so the knob is drawn in a narrower band.
     jitter = 0.015
-    symptom_label = "production AUC outside the segment - production AUC inside it"
-    min_symptom = 0.08
-    resolve_fraction = 0.4
-    reference_label = ("model fitted on the segment's own training rows; remaining gap between the "
-                       "rest's AUC and the segment's AUC")
     params_allowed = ("strength", "culprits", "culprit_effect", "segment_column", "segment_level",
                       "offline_share", "production_share")
+    measure = Measure(label="production AUC outside the segment - production AUC inside it", effect=0.324, minimum=0.08)
+    reference_experiment = ReferenceExperiment(
+        label="model fitted on the segment's own training rows; remaining gap between the rest's AUC and the segment's AUC", resolve_fraction=0.4)
 
     def choose(self, world):
         cats = world.categorical_keys()

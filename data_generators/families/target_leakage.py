@@ -24,7 +24,7 @@ import numpy as np
 from ..evaluation import evaluate
 from ..world import to_display
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 from .duplicate_leakage import same_for_copies
 
 DEFAULT_NAMES = ["support_contacts_recent", "account_review_flag_score", "retention_calls_count"]
@@ -52,13 +52,10 @@ class TargetLeakage(Family):
     )
     outcomes = {"drop_columns_retrain": "gap_closes", "recalibrate": "miscalibrated:mildly"}
     adds_columns = ('__leak',)
-    effect = 0.30
     strength = 3.0
-    symptom_label = "offline AUC - online AUC"
-    min_symptom = 0.10
-    resolve_fraction = 0.35
-    reference_label = "drop the culprit and retrain; remaining offline-online AUC gap"
     params_allowed = ("strength", "names", "description", "unit", "transform")
+    measure = Measure(label="offline AUC - online AUC", effect=0.30, minimum=0.10)
+    reference_experiment = ReferenceExperiment(label="drop the culprit and retrain; remaining offline-online AUC gap", resolve_fraction=0.35)
 
     def choose(self, world):
         self.placeholder(world)

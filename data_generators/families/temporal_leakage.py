@@ -30,7 +30,7 @@ from scipy.special import ndtri
 
 from ..evaluation import evaluate, time_split
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 from .duplicate_leakage import same_for_copies
 
 DEFAULT_NAMES = ["creative_id", "creative_serial", "ad_creative_number"]
@@ -65,14 +65,12 @@ class TemporalLeakage(Family):
         "recalibrate": "miscalibrated:mildly",
     }
     adds_columns = ("__proxy",)
-    effect = 0.25
     strength = 3.0
-    symptom_label = "offline AUC (random split) - online AUC"
-    min_symptom = 0.05
-    resolve_fraction = 0.5
-    reference_label = "out-of-time split (train earliest 75%, test latest 25%); |offline - online AUC|"
     params_allowed = ("strength", "names", "description", "unit", "ids_per_day",
                       "knot_days")
+    measure = Measure(label="offline AUC (random split) - online AUC", effect=0.25, minimum=0.05)
+    reference_experiment = ReferenceExperiment(
+        label="out-of-time split (train earliest 75%, test latest 25%); |offline - online AUC|", resolve_fraction=0.5)
 
     def choose(self, world):
         self.placeholder(world)

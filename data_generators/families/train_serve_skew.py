@@ -28,7 +28,7 @@ import numpy as np
 from ..evaluation import evaluate
 from ..world import to_display
 from ..registry import register_family
-from .base import Family
+from .base import Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -58,14 +58,11 @@ class TrainServeSkew(Family):
         "served_vs_recomputed": "differs:{culprit}",
         "recalibrate": "miscalibrated:mildly",
     }
-    effect = 0.147
     strength = 0.7
-    symptom_label = "offline AUC - online AUC"
-    min_symptom = 0.05
-    resolve_fraction = 0.35
-    reference_label = ("score production with the offline recomputation of the culprit (no refit); "
-                       "remaining offline-online AUC gap")
     params_allowed = ("strength", "culprits", "culprit_effect", "scale", "offset")
+    measure = Measure(label="offline AUC - online AUC", effect=0.147, minimum=0.05)
+    reference_experiment = ReferenceExperiment(
+        label="score production with the offline recomputation of the culprit (no refit); remaining offline-online AUC gap", resolve_fraction=0.35)
 
     def choose(self, world):
         self.culprit_keys = [self.pick(self.candidate_keys(world, min_abs_effect=0.3))]

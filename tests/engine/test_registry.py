@@ -55,6 +55,7 @@ def test_card_vocabulary_is_the_whole_registry_whatever_the_scenario(tmp_path):
 
 def test_a_name_clash_is_refused_in_one_line():
     """Is a second family under a taken name refused with one line naming both modules?"""
+    registry.load()  # the built-in target_leakage first, whichever test this worker ran before
     with pytest.raises(ScenarioError, match=r"^family name 'target_leakage' of .* is already registered by "
                                             r"data_generators\.families\.target_leakage; rename one of them$"):
         registry.register_family(type("Impostor", (Family,), {
@@ -67,7 +68,7 @@ TOY = '''
 import numpy as np
 
 from data_generators.evaluation import evaluate
-from data_generators.families.base import Family
+from data_generators.families.base import Family, Measure, ReferenceExperiment
 from data_generators.registry import register_family
 
 
@@ -81,11 +82,10 @@ class ToyFade(Family):
     outcomes = {"drop_columns_retrain": "gap_closes"}
     expected = ("without {cols} offline AUC falls to the online level", "the gap stays without {cols}")
     decision = "If true, retrain without {cols}; if false, look elsewhere."
-    effect = 0.1
     strength = 3.0
-    symptom_label = "offline AUC - online AUC"
-    min_symptom = 0.02
-    resolve_fraction = 0.9
+    measure = Measure(label="offline AUC - online AUC", effect=0.1, minimum=0.02)
+    reference_experiment = ReferenceExperiment(
+        label="retrain without the fading input; offline AUC - online AUC left", resolve_fraction=0.9)
     params_allowed = ("strength",)
 
     def choose(self, world):
