@@ -27,10 +27,11 @@ kit needs to know about it (nothing else keeps a table keyed by family names):
 ``expected``, ``decision``
     the reference card's expected results (if true, if false) and its conditional decision, with
     ``{cols}``, ``{onset}``, ``{segment}`` filled from the truth (the grader's answer key).
-``adds_columns``
-    keys of columns the family adds to the world; when another family of the pool is drawn, the
-    family's ``placeholder`` hook adds the same column without signal, so the column list never
-    tells which family was drawn.
+``added_column``
+    an ``AddedColumn`` (its key in the world and the display names one is drawn from) when the
+    family plants its failure in a column of its own, added with ``Family.add_column``; when
+    another family of the pool is drawn, the family's ``placeholder`` hook adds the same column
+    without signal, so the column list never tells which family was drawn.
 ``measure``, ``reference_experiment``
     what the validator measures and how it checks it, declared once each (see
     ``data_generators.families.base``): a ``Measure`` (what ``symptom`` returns, the default target

@@ -29,9 +29,7 @@ import pandas as pd
 from ..errors import ScenarioError
 from ..evaluation import evaluate
 from ..registry import register_family
-from .base import Family, Measure, ReferenceExperiment
-
-DEFAULT_NAMES = ["seller_dispute_rate", "seller_claim_rate_hist"]
+from .base import AddedColumn, Family, Measure, ReferenceExperiment
 
 
 def encode(keys_fit, y_fit, keys_apply, *, smoothing: float) -> np.ndarray:
@@ -90,9 +88,9 @@ class PreprocessingLeakage(Family):
         "label_permutation_test": "signal_spurious",
         "recalibrate": "miscalibrated:mildly",
     }
-    adds_columns = ('__encoded',)
+    added_column = AddedColumn(key="__encoded", names=("seller_dispute_rate", "seller_claim_rate_hist"))
     strength = 1.5
-    params_allowed = ("strength", "smoothing", "names", "description", "unit", "decimals")
+    params_allowed = ("strength", "smoothing", "decimals")
     measure = Measure(label="offline AUC (encoding fitted on all rows) - online AUC", effect=0.22, minimum=0.03)
     reference_experiment = ReferenceExperiment(label="refit the target encoding on the training fold only; |offline - online AUC|", resolve_fraction=0.5)
 
@@ -108,11 +106,7 @@ class PreprocessingLeakage(Family):
         (``placeholder_observed``)."""
         self.smoothing = float(self.params.get("smoothing", 2.0))
         self.decimals = int(self.params.get("decimals", 4))
-        self.column = world.add_column(
-            "__encoded", names=self.params.get("names", DEFAULT_NAMES),
-            transform={"dist": "uniform", "low": 0.0, "high": 1.0},
-            description=self.params.get("description", ""), unit=self.params.get("unit", ""))
-        self.culprit_keys = ["__encoded"]
+        self.column = self.add_column(world, transform={"dist": "uniform", "low": 0.0, "high": 1.0})
 
     def placeholder_inputs(self, world):
         """Another family was drawn: the entities keep trading all the same (production rows come

@@ -30,9 +30,7 @@ from scipy.special import ndtri
 
 from ..evaluation import evaluate, time_split
 from ..registry import register_family
-from .base import Family, Measure, ReferenceExperiment
-
-DEFAULT_NAMES = ["creative_id", "creative_serial", "ad_creative_number"]
+from .base import AddedColumn, Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -63,10 +61,9 @@ class TemporalLeakage(Family):
         "domain_classifier": "shift_found:{culprit}",
         "recalibrate": "miscalibrated:mildly",
     }
-    adds_columns = ("__proxy",)
+    added_column = AddedColumn(key="__proxy", names=("creative_id", "creative_serial", "ad_creative_number"))
     strength = 3.0
-    params_allowed = ("strength", "names", "description", "unit", "ids_per_day",
-                      "knot_days")
+    params_allowed = ("strength", "ids_per_day", "knot_days")
     measure = Measure(label="offline AUC (random split) - online AUC", effect=0.25, minimum=0.05)
     reference_experiment = ReferenceExperiment(
         label="out-of-time split (train earliest 75%, test latest 25%); |offline - online AUC|", resolve_fraction=0.5)
@@ -77,11 +74,7 @@ class TemporalLeakage(Family):
     def placeholder(self, world):
         """Add the id column; when another family is drawn it is there too, harmless (see
         ``placeholder_observed``)."""
-        self.column = world.add_column(
-            "__proxy", names=self.params.get("names", DEFAULT_NAMES),
-            transform={"dist": "normal", "mean": 0.0, "sd": 1.0},
-            description=self.params.get("description", ""), unit=self.params.get("unit", ""))
-        self.culprit_keys = ["__proxy"]
+        self.column = self.add_column(world, transform={"dist": "normal", "mean": 0.0, "sd": 1.0})
         # a knot every ``knot_days`` with an independent draw; linear in between
         self.knot_days = float(self.params.get("knot_days", 3.0))
         span = world.offline_days + world.production_days
