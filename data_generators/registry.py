@@ -16,7 +16,8 @@ kit needs to know about it (nothing else keeps a table keyed by family names):
     scenario).
 ``symptoms``
     candidate-visible sentences describing what stakeholders see, never the cause; a scenario's
-    production note ends with the drawn family's first symptom sentence.
+    production note ends with the drawn family's first symptom sentence. A sentence several families
+    share is written once in ``data_generators.families.base`` (``RANKS_WORSE_THAN_OFFLINE``, ...).
 ``expert``
     ``((experiment type, why), ...)``: the first experiments an experienced engineer would defend,
     first the reference one. Experiment types are the toolkit's catalogue (``livescreen.toolkit``).

@@ -13,6 +13,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..variant import Variant
     from ..world import Column, World
 
+# Symptom sentences (candidate-visible) that several families share: stakeholders see the same thing
+# whichever of them is the cause, so each sentence is written here once and named in ``symptoms``.
+RANKS_FAR_WORSE_THAN_OFFLINE = "Since launch the model ranks {entity}s far less well than the offline report promised."
+RANKS_WORSE_THAN_OFFLINE = "Since launch the model ranks {entity}s less well than the offline report promised."
+RANKS_WORSE_LATELY = "For the last few weeks the model ranks {entity}s less well than it did at first."
+
 
 @dataclass(frozen=True, kw_only=True)
 class Measure:

@@ -29,7 +29,7 @@ import pandas as pd
 from ..errors import ScenarioError
 from ..evaluation import evaluate
 from ..registry import register_family
-from .base import AddedColumn, Family, Measure, ReferenceExperiment
+from .base import RANKS_FAR_WORSE_THAN_OFFLINE, AddedColumn, Family, Measure, ReferenceExperiment
 
 
 def encode(keys_fit, y_fit, keys_apply, *, smoothing: float) -> np.ndarray:
@@ -73,9 +73,7 @@ class PreprocessingLeakage(Family):
     decision = (
         "If true, move the encoding inside the cross-validation pipeline; if false, investigate drift."
     )
-    symptoms = (
-        "Since launch the model ranks {entity}s far less well than the offline report promised.",
-    )
+    symptoms = (RANKS_FAR_WORSE_THAN_OFFLINE,)
     expert = (
         ("drop_columns_retrain",
          "a column computed with every offline label stops carrying the test labels once it is left out"),

@@ -28,7 +28,7 @@ from scipy.special import expit
 
 from ..evaluation import auc
 from ..registry import register_family
-from .base import Family, Measure, ReferenceExperiment
+from .base import RANKS_WORSE_THAN_OFFLINE, Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -42,9 +42,7 @@ class SelectionBias(Family):
         "the randomized holdout looks like the labelled rows and agrees with the offline estimate",
     )
     decision = "If true, keep a randomized holdout and reweight; if false, keep the model."
-    symptoms = (
-        "Since launch the model ranks {entity}s less well than the offline report promised.",
-    )
+    symptoms = (RANKS_WORSE_THAN_OFFLINE,)
     expert = (
         ("randomized_holdout",
          "outcomes from rows chosen at random show the population production serves, not the one the past policy picked"),

@@ -24,7 +24,7 @@ import numpy as np
 from ..evaluation import evaluate
 from ..world import to_display
 from ..registry import register_family
-from .base import AddedColumn, Family, Measure, ReferenceExperiment
+from .base import RANKS_FAR_WORSE_THAN_OFFLINE, AddedColumn, Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -40,9 +40,7 @@ class TargetLeakage(Family):
     decision = (
         "If true, remove {cols} from the features (it is recorded after the outcome) and retrain; if false, look at drift next."
     )
-    symptoms = (
-        "Since launch the model ranks {entity}s far less well than the offline report promised.",
-    )
+    symptoms = (RANKS_FAR_WORSE_THAN_OFFLINE,)
     expert = (
         ("drop_columns_retrain",
          "if the top feature is only known after the outcome, retraining without it brings offline AUC down to the online level; a real signal would not"),

@@ -30,7 +30,7 @@ from scipy.special import ndtri
 
 from ..evaluation import evaluate, time_split
 from ..registry import register_family
-from .base import AddedColumn, Family, Measure, ReferenceExperiment
+from .base import RANKS_FAR_WORSE_THAN_OFFLINE, AddedColumn, Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -46,9 +46,7 @@ class TemporalLeakage(Family):
     decision = (
         "If true, evaluate with out-of-time splits and drop the time proxy; if false, look for a failing segment."
     )
-    symptoms = (
-        "Since launch the model ranks {entity}s far less well than the offline report promised.",
-    )
+    symptoms = (RANKS_FAR_WORSE_THAN_OFFLINE,)
     expert = (
         ("out_of_time_split",
          "scoring on the latest rows instead of random ones shows the offline AUC a future-facing model really gets"),
