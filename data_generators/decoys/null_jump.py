@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..families.base import Decoy
+from ..families.duplicate_leakage import same_for_copies
 from ..registry import register_decoy
 
 
@@ -37,7 +38,7 @@ class NullJump(Decoy):
             if part == "production":
                 t = world.z[part]["__t"]
                 rate[t >= np.quantile(t, self.onset_frac)] = self.rate
-            drop = world.rng.random(n) < rate
+            drop = same_for_copies(world, part, world.rng.random(n) < rate)  # copies stay exact
             values = frame[name].to_numpy(dtype=float, copy=True)
             values[drop] = np.nan
             frame[name] = values

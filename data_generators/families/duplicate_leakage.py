@@ -30,6 +30,14 @@ from ..registry import register_family
 from .base import RANKS_FAR_WORSE_THAN_OFFLINE, Family, Measure, ReferenceExperiment
 
 
+def same_for_copies(world, part: str, values: np.ndarray) -> np.ndarray:
+    """``values`` drawn one per row of ``world.frames[part]``, with every exact copy planted by this
+    family given its original's value, so that copies stay exact whatever a later hook draws per
+    row (unchanged when no copies were planted)."""
+    of = world.z[part].get("__copy_of")
+    return values if of is None else values[of]
+
+
 @register_family
 class DuplicateLeakage(Family):
     name = "duplicate_leakage"
@@ -78,6 +86,11 @@ class DuplicateLeakage(Family):
             z[key] = z[key][idx]
         world.extra_logit["offline"] = world.extra_logit["offline"][idx]
         world.n["offline"] = idx.size
+        # each row's original (its first position): hooks that run after this one and draw per row
+        # (a decoy's nulls, another family's placeholder column) give a copy its original's draw
+        first = np.full(n, idx.size)
+        np.minimum.at(first, idx, np.arange(idx.size))
+        z["__copy_of"] = first[idx]
 
     def symptom(self, ev):
         return ev.offline_auc - ev.online_auc

@@ -25,6 +25,7 @@ from ..evaluation import evaluate
 from ..world import to_display
 from ..registry import register_family
 from .base import RANKS_FAR_WORSE_THAN_OFFLINE, AddedColumn, Family, Measure, ReferenceExperiment
+from .duplicate_leakage import same_for_copies
 
 
 @register_family
@@ -83,6 +84,7 @@ class TargetLeakage(Family):
             y = world.z[part]["__y"]
             # the same marginal spread as the served leak, recorded before the outcome everywhere
             latent = world.rng.standard_normal(len(frame)) * np.sqrt(1 + self.strength**2 * y.mean() * (1 - y.mean()))
+            latent = same_for_copies(world, part, latent)  # a copied row keeps its original's value
             frame[self.column.name] = to_display(latent, self.transform)
             if part == "production":
                 world.recomputed[self.column.name] = frame[self.column.name].to_numpy()

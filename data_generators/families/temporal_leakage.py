@@ -31,6 +31,7 @@ from scipy.special import ndtri
 from ..evaluation import evaluate, time_split
 from ..registry import register_family
 from .base import RANKS_FAR_WORSE_THAN_OFFLINE, AddedColumn, Family, Measure, ReferenceExperiment
+from .duplicate_leakage import same_for_copies
 
 
 @register_family
@@ -87,6 +88,7 @@ class TemporalLeakage(Family):
         for part in ("offline", "production"):
             n = world.n[part]
             ids = self.id_base + np.floor(world.rng.uniform(0, span, n) * self.ids_per_day).astype(np.int64)
+            ids = same_for_copies(world, part, ids)  # a copied row keeps its original's id
             world.frames[part][self.column.name] = ids
             if part == "production":
                 world.recomputed[self.column.name] = ids

@@ -39,21 +39,22 @@ UNCALIBRATED = {
     ("account_takeover", "schema_change"): "effect +58% of target on seed 102 (culprit fixed)",
     ("account_takeover", "group_leakage"): "effect -30% of target on seed 103: 0.054-0.118 on seeds 0-2 and 103, "
                                            "the gap is noisy at this world's 1.8% positive rate",
-    ("ad_click_through", "selection_bias"): "effect -30.5% on seed 104 (-51% on seed 0)",
+    ("ad_click_through", "selection_bias"): "passes its fast-tier seed 104; the committed sweep predates the "
+                                            "planting fix (hard cutoff, weaker-half culprit, served-range slope)",
     ("content_recommendation_ctr", "slice_failure"): "effect +27.2% on seed 102 (0%, -16% on seeds 0-1)",
     ("credit_default", "prior_shift"): "effect +20.6% on seed 104",
-    ("credit_default", "selection_bias"): "passes its fast-tier seed 101, but fails seeds 0, 2, 3, 4 of the full tier: "
-                                          "effect +17%, +21%, -18% of target and the suspicious decoy ranks 5th",
+    ("credit_default", "selection_bias"): "effect -27.3% on seed 101",
     ("lead_conversion", "concept_drift"): "refit on recent rows leaves 0.0758 > 0.0565 (0.35 x symptom) on seed 103",
-    ("marketplace_seller_risk", "covariate_shift"): "importance weighting leaves 0.0359 > 0.0293 (0.4 x symptom) on "
-                                                    "seed 103",
-    ("marketplace_seller_risk", "label_delay"): "retrained without the drifting decoy's column, 0.1054 of the "
-                                                "symptom is left < 0.1151 (0.6 x symptom) on seed 102",
+    ("marketplace_seller_risk", "covariate_shift"): "passes its fast-tier seed 103 since the drifting decoy names a "
+                                                    "fixed column; importance weighting left 0.0452 > 0.0300 (0.4 x "
+                                                    "symptom) on seed 2 of 0-14",
+    ("marketplace_seller_risk", "label_delay"): "passes its fast-tier seed 102 since the drifting decoy names a fixed "
+                                                "column; the effect spreads -11% .. +29% over seeds 0-14",
     ("payment_fraud", "schema_change"): "effect -18.4% on seed 101 (culprit fixed)",
-    ("payment_fraud", "selection_bias"): "effect +22.1% on seed 103",
+    ("payment_fraud", "selection_bias"): "passes its fast-tier seed 103; the committed sweep predates the "
+                                         "planting fix (hard cutoff, weaker-half culprit, served-range slope)",
     ("ride_cancellations", "concept_drift"): "effect -30.2% on seed 101 (culprit fixed)",
-    ("ride_cancellations", "selection_bias"): "the suspicious decoy's removal leaves 0.0516 < 0.0616 (0.6 x "
-                                              "symptom) on seed 103",
+    ("ride_cancellations", "selection_bias"): "effect -15.2% on seed 103",
 }
 
 
@@ -81,7 +82,8 @@ def _check(name: str, family: str, seeds) -> list[float]:
 
 # Uncalibrated pairs that pass on their fast-tier seed: the fast tier checks them as any other pair
 # (no xfail there); the full tier leaves them out like the rest of UNCALIBRATED.
-PASS_ON_FAST_SEED = {("credit_default", "selection_bias")}
+PASS_ON_FAST_SEED = {("ad_click_through", "selection_bias"), ("payment_fraud", "selection_bias"),
+                     ("marketplace_seller_risk", "covariate_shift"), ("marketplace_seller_risk", "label_delay")}
 
 
 def _marked(pairs):

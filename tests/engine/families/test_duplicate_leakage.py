@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+import data_generators as dg
+from data_generators.variant import build_world
 
 from .planted import assert_reference_closes_the_gap, planted_variant
 
@@ -55,3 +58,22 @@ def test_gap_is_large_and_deduplication_closes_it(variant):
     """Is offline AUC >= 0.1 above online, and does deduplicating before the split leave less than
     half of the gap?"""
     assert_reference_closes_the_gap(variant)
+
+
+HOSTS = [name for name in dg.list_scenarios() if "duplicate_leakage" in dg.load_scenario(name).pool]
+
+
+@pytest.mark.parametrize("scenario", HOSTS)
+def test_copies_are_exact_in_every_scenario_hosting_the_family(scenario):
+    """Is every planted copy an exact row (id, timestamp, every feature, label) in each scenario
+    whose pool hosts the family, whatever the pool's decoys and placeholder columns draw per row
+    after the copying (a null-rate decoy and a placeholder id column once made ad_click_through's
+    copies differ, leaving 0.01% exact duplicate rows where 30% were copies)?"""
+    # the sampled world is enough (the team's model, fitted after, changes no row)
+    world, _, _ = build_world(dg.load_scenario(scenario), 0, family="duplicate_leakage",
+                              n_offline=1_000, n_production=1_000)
+    off = world.frames["offline"]
+    cols = [world.id_name, world.timestamp_name, world.label_name] + world.feature_names
+    copies = off.duplicated(subset=[world.id_name, world.timestamp_name])
+    assert copies.mean() >= 0.05
+    assert off[cols].duplicated().sum() == copies.sum()
