@@ -19,6 +19,9 @@ class Truth:
     onset : ISO timestamp of the change in production, or None.
     decoys : ``[{"kind", "columns", ...}]``: the red herrings planted beside the cause.
     effect : the effect size drawn for this variant, in the family's symptom units.
+    strength : the family's knob as planted (leak strength, shift size, ...: the family's units),
+        after the seed's jitter and the effect control's correction (``variant.control_effect``);
+        None in a truth written before it was recorded.
     """
 
     scenario: str
@@ -29,13 +32,14 @@ class Truth:
     onset: str | None = None
     decoys: list[dict] = field(default_factory=list)
     effect: float | None = None
+    strength: float | None = None
 
     def to_dict(self) -> dict:
         return json.loads(json.dumps(asdict(self)))
 
     @classmethod
     def from_dict(cls, data: dict) -> "Truth":
-        keys = {"scenario", "seed", "family", "culprits", "segment", "onset", "decoys", "effect"}
+        keys = {"scenario", "seed", "family", "culprits", "segment", "onset", "decoys", "effect", "strength"}
         return cls(**{k: v for k, v in data.items() if k in keys})
 
     def write(self, path: str | Path) -> Path:

@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,13 @@ MAX_SEED = 2**63 - 1
 MAX_ROWS = 5_000_000
 FILES = {"offline": "offline.csv", "production": "production.csv",
          "recomputed": "recomputed.csv", "schema": "schema.json"}
+# Per-seed effect control (``control_effect``): a variant whose symptom misses its target by more
+# than EFFECT_CONTROL_TOLERANCE is planted again with the strength scaled, at most
+# EFFECT_CONTROL_STEPS times, the scale kept within STRENGTH_SCALE_LIMITS of the drawn strength.
+# The inner tolerance sits well inside the validator's EFFECT_TOLERANCE (15%).
+EFFECT_CONTROL_TOLERANCE = 0.07
+EFFECT_CONTROL_STEPS = 2
+STRENGTH_SCALE_LIMITS = (0.4, 2.5)
 
 
 @dataclass
@@ -64,6 +71,9 @@ class Variant:
     model: object = field(default=None, repr=False)
     _family: object = field(default=None, repr=False)
     _decoys: list = field(default_factory=list, repr=False)
+    # (strength scale, measured symptom) of each planting the effect control tried, in order
+    # (interviewer side; ``control_effect``)
+    _effect_control: list = field(default_factory=list, repr=False)
 
     @property
     def categorical(self) -> list[str]:
@@ -173,17 +183,21 @@ def _stage(world, stage: str, planted, others, decoys) -> None:
         getattr(d, stage)(world)
 
 
-def build_world(scenario: Scenario, seed: int, *, family: str, n_offline: int, n_production: int):
+def build_world(scenario: Scenario, seed: int, *, family: str, n_offline: int, n_production: int,
+                strength_scale: float = 1.0):
     """Sample the world of one variant and plant ``family`` (from the pool) and the decoys (no model fit).
 
     The pool's other families that add a column add it without signal (their ``placeholder``), so
-    the columns a candidate sees are the same whichever family was drawn.
+    the columns a candidate sees are the same whichever family was drawn. ``strength_scale``
+    multiplies the strength the seed draws for ``family`` (the effect control's correction); every
+    random draw is the same whatever the scale.
     """
     spec = scenario.spec
     entry = scenario.entry(family)
     rng = np.random.default_rng([seed, _stream(scenario.name)])
     world = World(spec, rng=rng, n_offline=n_offline, n_production=n_production)
     planted = get_family(family)(params=entry.get("params", {}), effect=entry.get("effect"), rng=rng)
+    planted.strength *= float(strength_scale)
     others = [get_family(f["family"])(params=f.get("params", {}), effect=f.get("effect"),
                                       rng=np.random.default_rng([seed, _stream(scenario.name), i]))
               for i, f in enumerate(spec["failures"])
@@ -249,6 +263,11 @@ def build_variant(scenario, seed, *, family=None, n_offline=None, n_production=N
     legitimate feature, a segment whose gap is within noise) placed so that a first look supports
     more than one hypothesis. ``validate_variant`` measures that the failure is visible, that the
     family's reference experiment resolves it and that no decoy does.
+
+    The planted effect is controlled per seed (``control_effect``): how big the symptom comes out
+    depends on the seed's culprit, onset and sample noise as well as on the family's strength, so
+    the variant is planted again, with the strength scaled, when its symptom misses the target by
+    more than ``EFFECT_CONTROL_TOLERANCE``. Every candidate then gets a failure of the same size.
     """
     sc = load_scenario(scenario)
     seed = check_seed(seed)
@@ -263,8 +282,98 @@ def build_variant(scenario, seed, *, family=None, n_offline=None, n_production=N
     w = sc.spec["world"]
     n_off = _check_rows(n_offline, "n_offline", w.get("n_offline", 20_000))
     n_prod = _check_rows(n_production, "n_production", w.get("n_production", 20_000))
-    world, planted, decoys = build_world(sc, seed, family=family, n_offline=n_off, n_production=n_prod)
-    return finish_variant(sc, seed, world, planted, decoys)
+    return control_effect(sc, seed, family=family, n_offline=n_off, n_production=n_prod)
+
+
+def measured_effect(variant: Variant) -> float:
+    """The planted family's symptom on the variant, measured exactly as ``validate_variant`` does
+    (the family's ``symptom`` on the team's served scores)."""
+    from .evaluation import evaluate
+    return float(variant._family.symptom(evaluate(variant)))
+
+
+def control_effect(sc: Scenario, seed: int, *, family: str, n_offline: int, n_production: int) -> Variant:
+    """Plant ``family`` in the seed's world so that its symptom meets the family's target.
+
+    What is controlled: the size of the planted failure as the validator measures it (the family's
+    ``symptom`` against the pool entry's ``effect``). Why: the seed draws the strength within
+    +/- ``jitter`` of the scenario's value, but the symptom also depends on the culprit column the
+    seed picks, the onset and sample noise, so across seeds it spreads wider than the validator's
+    +/-15% band. Two candidates drawing the same family would then face failures of different
+    sizes, and some variants would not validate ("Equal difficulty across a pool", issue #11).
+
+    How: the variant is built and its team model fitted (``build_world``, ``finish_variant``) and
+    the symptom measured (``measured_effect``). When it misses the target by more than
+    ``EFFECT_CONTROL_TOLERANCE`` (relative), the same seed's world is planted again with the
+    strength scaled: first a proportional step (strength x target / symptom, or its inverse when
+    the family's symptom falls with its strength), then a secant step through the two plantings
+    (none when they slope against the family's declared response: noise, not strength); at most ``EFFECT_CONTROL_STEPS`` corrections, the scale within
+    ``STRENGTH_SCALE_LIMITS``. The planting closest to the target is kept, so the control never
+    leaves a variant further from its target than the uncorrected one.
+
+    Every random draw of a planting is the same whatever the strength (``build_world``), so the
+    result is deterministic (same seed, identical variant) and a correction changes only what the
+    strength acts on; the columns, their names and order, the culprit, the onset, the split and
+    the decoys are those the seed drew. The strength planted is recorded in ``truth.strength``
+    (interviewer side only).
+
+    Not controlled: the control family (nothing is planted) and a family whose symptom is not
+    monotone in its strength or has no strength (``Family.strength_response == 0``, measured per
+    family in ``tests/engine/test_effect_control.py``).
+    """
+    def plant(scale: float) -> Variant:
+        world, planted, decoys = build_world(sc, seed, family=family, n_offline=n_offline,
+                                             n_production=n_production, strength_scale=scale)
+        return finish_variant(sc, seed, world, planted, decoys)
+
+    variant = plant(1.0)
+    fam = variant._family
+    if fam.control or not fam.strength_response or not fam.target:
+        return variant
+    target, sign = fam.target, fam.strength_response
+    miss = lambda e: abs(e / target - 1)  # noqa: E731
+    tried = [(1.0, measured_effect(variant))]
+    best, best_miss = variant, miss(tried[0][1])
+    for _ in range(EFFECT_CONTROL_STEPS):
+        if best_miss <= EFFECT_CONTROL_TOLERANCE:
+            break
+        scale = next_scale(tried, target=target, sign=sign)
+        if scale is None:
+            break
+        candidate = plant(scale)
+        tried.append((scale, measured_effect(candidate)))
+        if miss(tried[-1][1]) < best_miss:
+            best, best_miss = candidate, miss(tried[-1][1])
+    best._effect_control = [(round(s, 6), round(e, 6)) for s, e in tried]
+    return best
+
+
+def next_scale(tried: list[tuple[float, float]], *, target: float, sign: int) -> float | None:
+    """The strength scale to plant next, from the (scale, symptom) pairs tried so far, or None.
+
+    After one planting: a proportional step, ``scale x (target / symptom) ** sign`` (the symptom
+    taken as proportional to the strength, or inversely so when ``sign`` is -1); a symptom of the
+    wrong sign or zero steps to the limit. After two or more: a secant step through the last two
+    plantings; None when their symptoms are equal or slope against ``sign`` (the noise is larger
+    than what the strength moved, so another step would chase noise). The scale stays within
+    ``STRENGTH_SCALE_LIMITS``; None when it would repeat a scale already tried.
+    """
+    lo, hi = STRENGTH_SCALE_LIMITS
+    if len(tried) == 1:
+        scale, effect = tried[0]
+        if effect * target > 0:
+            scale *= (target / effect) ** sign
+        else:
+            scale = hi if sign > 0 else lo
+    else:
+        (s0, e0), (s1, e1) = tried[-2], tried[-1]
+        if e1 == e0 or (e1 - e0) / (s1 - s0) * sign <= 0:
+            return None
+        scale = s1 + (target - e1) * (s1 - s0) / (e1 - e0)
+    scale = float(min(max(scale, lo), hi))
+    if any(abs(scale - s) < 1e-9 for s, _ in tried):
+        return None
+    return scale
 
 
 def finish_variant(sc: Scenario, seed: int, world: World, family, decoys) -> Variant:
@@ -309,7 +418,8 @@ def finish_variant(sc: Scenario, seed: int, world: World, family, decoys) -> Var
     culprits = family.culprits(world)
     truth = Truth(scenario=sc.name, seed=seed, family=family.name, culprits=culprits,
                   segment=family.segment, onset=family.onset,
-                  decoys=[d.to_dict(world) for d in decoys], effect=round(family.target, 6))
+                  decoys=[d.to_dict(world) for d in decoys], effect=round(family.target, 6),
+                  strength=round(float(family.strength), 6))
     return Variant(scenario=sc.name, offline=offline, production=production, recomputed=recomputed,
                    schema=schema, brief=brief, model_card=model_card, columns=columns, truth=truth,
                    model=fitted, _family=family, _decoys=decoys)

@@ -108,6 +108,12 @@ class Family:
         column without signal, so the column list never tells which family was drawn.
     strength : default knob (a scenario may override with ``params.strength``); each seed draws
         it within +/- ``jitter`` of that.
+    strength_response : how the symptom answers the strength, measured on the shipped pools
+        (``tests/engine/test_effect_control.py``, 0.7x to 1.3x the drawn strength): +1 it rises
+        with the strength, -1 it falls (at most one 0.15x step of noise against it per seed), 0 it
+        is not monotone in it or the family has no knob. The builder's effect control
+        (``variant.control_effect``) re-plants a seed whose symptom misses its target with the
+        strength scaled, for a family declared +1 or -1 only.
     """
 
     name: ClassVar[str] = ""
@@ -129,6 +135,8 @@ class Family:
     # The family's knob (leak strength, shift size, ...) and the band it is drawn from per seed.
     strength: ClassVar[float] = 1.0
     jitter: ClassVar[float] = 0.04
+    # Not controlled unless measured monotone (see the class docstring).
+    strength_response: ClassVar[int] = 0
 
     def __init__(self, *, params: dict, effect: float | None, rng: np.random.Generator):
         self.params = params

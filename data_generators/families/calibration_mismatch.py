@@ -56,6 +56,7 @@ class CalibrationMismatch(Family):
     )
     outcomes = {"recalibrate": "miscalibrated:severely", "threshold_by_cost": "threshold_change_helps"}
     strength = 0.5  # positive share of the team's (undersampled) training data
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     measure = Measure(label="mean production score - production positive rate", effect=0.455, minimum=0.1)
     reference_experiment = ReferenceExperiment(
         label="Platt recalibration fitted on the older half of labelled production rows; calibration gap left on the newer half", resolve_fraction=0.25)

@@ -57,6 +57,7 @@ class ConceptDrift(Family):
         "recalibrate": "miscalibrated:mildly",
     }
     strength = 1.0  # the culprit's new effect is -strength x its old one
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     jitter = 0.02  # post-onset AUC is steep in the flip size; a narrower band keeps seeds within +/-15%
     params_allowed = ("strength", "culprits", "onset_range")
     measure = Measure(label="offline AUC - online AUC after the onset", effect=0.192, minimum=0.05)

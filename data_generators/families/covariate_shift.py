@@ -102,6 +102,7 @@ class CovariateShift(Family):
         "recalibrate": "miscalibrated:mildly",
     }
     strength = 1.5  # shift of the culprit's production inputs, in offline standard deviations
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     params_allowed = ("strength", "amplitude", "width", "culprits")
     measure = Measure(label="offline AUC - online AUC", effect=0.227, minimum=0.04)
     reference_experiment = ReferenceExperiment(

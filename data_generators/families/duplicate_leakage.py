@@ -66,6 +66,7 @@ class DuplicateLeakage(Family):
     }
     strength = 1.0
     jitter = 0.0  # the knob is a whole number of copies
+    strength_response = 0  # measured: the symptom does not move with it (the knob is params.copies)
     params_allowed = ("copies",)
     measure = Measure(label="offline AUC (after oversampling, random split) - online AUC", effect=0.22, minimum=0.05)
     reference_experiment = ReferenceExperiment(label="deduplicate, split by id, retrain; |offline - online AUC|", resolve_fraction=0.5)

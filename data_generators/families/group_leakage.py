@@ -57,6 +57,7 @@ class GroupLeakage(Family):
         "recalibrate": "miscalibrated:mildly",
     }
     strength = 4.0
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     params_allowed = ("strength",)
     measure = Measure(label="offline AUC (random row split) - online AUC", effect=0.30, minimum=0.05)
     reference_experiment = ReferenceExperiment(label="group split by the entity id (25% of ids held out); |offline - online AUC|", resolve_fraction=0.5)

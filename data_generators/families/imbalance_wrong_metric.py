@@ -80,6 +80,7 @@ class ImbalanceWrongMetric(Family):
     outcomes = {"threshold_by_cost": "threshold_change_helps"}
     strength = 1.0  # no knob: the failure is the metric and threshold, not the data
     jitter = 0.0
+    strength_response = 0  # measured: the symptom does not move with it (no knob)
     params_allowed = ("prevalence",)
     measure = Measure(label="1 - recall at the team's threshold in production (share of positives missed)", effect=0.94, minimum=0.5)
     reference_experiment = ReferenceExperiment(

@@ -61,6 +61,7 @@ class LabelDelay(Family):
         "recalibrate": "miscalibrated:mildly",
     }
     strength = 70.0  # median days from the event to the positive outcome being reported
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     params_allowed = ("strength", "sigma")
     measure = Measure(label="1 - observed positive rate / mean score in production (expected positives missing)", effect=0.537, minimum=0.12)
     reference_experiment = ReferenceExperiment(

@@ -65,6 +65,7 @@ class PriorShift(Family):
     )
     outcomes = {"reweight_for_prior": "gap_closes", "recalibrate": "miscalibrated:mildly"}
     strength = 1.0  # rise of the log-odds of the prior
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     measure = Measure(label="observed positive rate - mean score (labelled production rows)", effect=0.163, minimum=0.05)
     reference_experiment = ReferenceExperiment(
         label="prior-correct the scores to the production prior; |observed rate - mean corrected score|", resolve_fraction=0.3)
@@ -78,28 +79,45 @@ class PriorShift(Family):
         p1 = float(expit(logit(p0) + self.strength))
         world.prevalence["production"] = p1
         n = world.n["production"]
-        n_pos = int(world.rng.binomial(n, p1))
-        k = int(np.ceil(1.3 * max(p1 / p0, (1 - p1) / (1 - p0)))) + 1
-        m = k * n
-        pool = {}
-        for key, col in world.columns.items():
-            if col.planted:
-                continue
-            if col.kind == "numeric":
-                pool[key] = world.rng.standard_normal(m)
-            else:
-                w = np.asarray(col.spec.get("weights", [1.0] * len(col.levels)), float)
-                pool[key] = world.rng.choice(len(w), size=m, p=w / w.sum())
-        total = np.full(m, world.intercept)
-        for key, col in world.columns.items():
-            if not col.planted:
-                total += col.effect * pool[key] if col.kind == "numeric" else col.effect[pool[key]]
-        y = world.rng.random(m) < expit(total)
-        pos = world.rng.permutation(np.flatnonzero(y))[:n_pos]
-        neg = world.rng.permutation(np.flatnonzero(~y))[: n - pos.size]
-        rows = world.rng.permutation(np.concatenate([pos, neg]))
-        for key, v in pool.items():
-            world.z["production"][key] = v[rows]
+        # The same draws from the world's generator whatever the strength (the builder's effect
+        # control plants a seed again with another strength, variant.control_effect): one uniform
+        # per production row, which is positive when its uniform is below p1 (so the count of
+        # positives is Binomial(n, p1)), and a seed for the pool's own stream.
+        u = world.rng.random(n)
+        pool_rng = np.random.default_rng(int(world.rng.integers(2**63)))
+        positive = u < p1
+        n_pos = int(positive.sum())
+        # Rows of the offline world (same inputs, same labelling law), drawn n at a time until both
+        # classes have enough: the first positives and the first negatives drawn are kept.
+        pool: dict[str, list] = {key: [] for key, col in world.columns.items() if not col.planted}
+        labels, have_pos, have_neg = [], 0, 0
+        while have_pos < n_pos or have_neg < n - n_pos:
+            total = np.full(n, world.intercept)
+            for key, col in world.columns.items():
+                if col.planted:
+                    continue
+                if col.kind == "numeric":
+                    v = pool_rng.standard_normal(n)
+                    total += col.effect * v
+                else:
+                    w = np.asarray(col.spec.get("weights", [1.0] * len(col.levels)), float)
+                    v = pool_rng.choice(len(w), size=n, p=w / w.sum())
+                    total += col.effect[v]
+                pool[key].append(v)
+            y = pool_rng.random(n) < expit(total)
+            labels.append(y)
+            have_pos, have_neg = have_pos + int(y.sum()), have_neg + int((~y).sum())
+        y = np.concatenate(labels)
+        pos, neg = np.flatnonzero(y)[:n_pos], np.flatnonzero(~y)[: n - n_pos]
+        # Positive rows by ascending uniform take the pool's positives in order, negative rows by
+        # descending uniform its negatives: a slightly higher p1 turns the few rows with a uniform
+        # just above the old p1 positive and leaves every other row as it was.
+        rows = np.empty(n, dtype=np.int64)
+        by_u = np.argsort(u, kind="stable")
+        rows[by_u[:n_pos]] = pos
+        rows[by_u[n_pos:][::-1]] = neg
+        for key, parts in pool.items():
+            world.z["production"][key] = np.concatenate(parts)[rows]
         self.y_production = y[rows]
 
     def labels(self, world):

@@ -64,6 +64,7 @@ class SchemaChange(Family):
         "recalibrate": "miscalibrated:mildly",
     }
     strength = 2.0  # the culprit's effect on the label's log-odds per standard deviation
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     params_allowed = ("culprits", "factors", "onset_range")
     measure = Measure(label="online AUC before the onset - online AUC after it", effect=0.145, minimum=0.04)
     reference_experiment = ReferenceExperiment(

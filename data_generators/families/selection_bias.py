@@ -70,6 +70,7 @@ class SelectionBias(Family):
     }
     strength = 5.0  # log-odds per standard deviation of the culprit beyond the past policy's cutoff
     jitter = 0.04
+    strength_response = 1  # measured: tests/engine/test_effect_control.py (the hard-cutoff planting)
     params_allowed = ("strength", "culprits", "reject", "holdout")
     measure = Measure(label="offline AUC (selected rows) - online AUC (labelled production rows)", effect=0.10, minimum=0.04)
     reference_experiment = ReferenceExperiment(label="AUC on the randomized holdout vs AUC on every production row; |difference|", resolve_fraction=0.5)

@@ -59,6 +59,7 @@ class SimpsonMix(Family):
     }
     strength = 3.0  # spread of the mixing column's level effects on the label's log-odds
     jitter = 0.03
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     params_allowed = ("strength", "segment_column", "production_share")
     measure = Measure(label="offline AUC - online AUC (pooled over the mixing column's levels)", effect=0.10, minimum=0.04)
     reference_experiment = ReferenceExperiment(

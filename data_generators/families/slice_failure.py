@@ -65,6 +65,7 @@ class SliceFailure(Family):
         "compare_profiles_before_after": "changed:{segment}",
     }
     strength = 2.0
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     # The segment's AUC moves steeply with the flip, so the knob is drawn in a narrower band.
     jitter = 0.015
     params_allowed = ("strength", "culprits", "culprit_effect", "segment_column", "segment_level",

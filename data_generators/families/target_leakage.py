@@ -50,6 +50,7 @@ class TargetLeakage(Family):
     added_column = AddedColumn(
         key="__leak", names=("support_contacts_recent", "account_review_flag_score", "retention_calls_count"))
     strength = 3.0
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     params_allowed = ("strength", "transform")
     measure = Measure(label="offline AUC - online AUC", effect=0.30, minimum=0.10)
     reference_experiment = ReferenceExperiment(label="drop the culprit and retrain; remaining offline-online AUC gap", resolve_fraction=0.35)

@@ -62,6 +62,7 @@ class TemporalLeakage(Family):
     }
     added_column = AddedColumn(key="__proxy", names=("creative_id", "creative_serial", "ad_creative_number"))
     strength = 3.0
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     params_allowed = ("strength", "ids_per_day", "knot_days")
     measure = Measure(label="offline AUC (random split) - online AUC", effect=0.25, minimum=0.05)
     reference_experiment = ReferenceExperiment(

@@ -57,6 +57,7 @@ class TrainServeSkew(Family):
         "recalibrate": "miscalibrated:mildly",
     }
     strength = 0.7
+    strength_response = 1  # measured: tests/engine/test_effect_control.py
     params_allowed = ("strength", "culprits", "culprit_effect", "scale", "offset")
     measure = Measure(label="offline AUC - online AUC", effect=0.147, minimum=0.05)
     reference_experiment = ReferenceExperiment(

@@ -1,0 +1,182 @@
+"""The builder's per-seed effect control (``variant.control_effect``).
+
+The seed draws the family's strength within +/- jitter of the scenario's value, but the symptom the
+validator measures also depends on the seed's culprit, onset and sample noise. ``build_variant``
+measures the symptom after the team's model is fitted and plants the same seed's world again with
+the strength scaled when it misses its target by more than ``EFFECT_CONTROL_TOLERANCE``.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import data_generators as dg
+from data_generators import registry
+from data_generators.scenario import load_scenario
+from data_generators.validation import validate_variant
+from data_generators.variant import (EFFECT_CONTROL_STEPS, EFFECT_CONTROL_TOLERANCE, STRENGTH_SCALE_LIMITS,
+                                     build_world, finish_variant, measured_effect, next_scale)
+from livescreen.toolkit.model import one_thread
+
+TINY = {"n_offline": 600, "n_production": 600}
+# Seeds whose uncontrolled planting missed the target by more than the validator's 15% in the
+# committed sweep (docs/calibration/pool_sweep.csv, before the control), one over and one under,
+# at the live size; ad_click_through's worlds are cheap to build.
+MISSED = [("ad_click_through", "concept_drift", 5), ("ad_click_through", "concept_drift", 10)]
+
+
+def _plant(name, family, seed, scale, **sizes):
+    sc = load_scenario(name)
+    w = sc.spec["world"]
+    sizes = sizes or {"n_offline": w.get("n_offline", 20_000), "n_production": w.get("n_production", 20_000)}
+    world, planted, decoys = build_world(sc, seed, family=family, strength_scale=scale, **sizes)
+    return finish_variant(sc, seed, world, planted, decoys)
+
+
+def _miss(variant) -> float:
+    return abs(measured_effect(variant) / variant._family.target - 1)
+
+
+@pytest.fixture(scope="module")
+def missed():
+    """(uncontrolled, controlled) variants of each MISSED seed, built once."""
+    with one_thread():
+        return {(n, f, s): (_plant(n, f, s, 1.0), dg.build_variant(n, s, family=f)) for n, f, s in MISSED}
+
+
+@pytest.mark.parametrize("case", MISSED, ids=lambda c: "-".join(map(str, c)))
+def test_the_control_brings_a_missed_seed_within_the_inner_tolerance(case, missed):
+    """On a seed whose uncontrolled planting misses its target by more than the validator's 15%, is
+    the controlled variant's symptom (as the validator measures it) within the inner tolerance, after
+    at most EFFECT_CONTROL_STEPS corrections, and does the validator's effect check pass?"""
+    plain, controlled = missed[case]
+    assert _miss(plain) > 0.15, f"premise: the uncontrolled planting missed by {_miss(plain):.1%}"
+    assert _miss(controlled) <= EFFECT_CONTROL_TOLERANCE, controlled._effect_control
+    tried = controlled._effect_control
+    assert 2 <= len(tried) <= 1 + EFFECT_CONTROL_STEPS and tried[0][0] == 1.0
+    assert controlled.truth.strength != plain.truth.strength
+    if case == MISSED[0]:  # the validator reads the same figure (one case: a validation costs 2 s)
+        rep = validate_variant(controlled)
+        assert next(c for c in rep.checks if c.name == "effect_band").passed
+        assert rep.effect == pytest.approx(measured_effect(controlled), abs=1e-4)
+
+
+@pytest.mark.parametrize("case", MISSED[:1], ids=lambda c: "-".join(map(str, c)))
+def test_the_controlled_variant_is_deterministic(case, missed):
+    """Does the same seed give an identical controlled variant (data, metadata, truth, corrections)?"""
+    _, first = missed[case]
+    n, f, s = case
+    with one_thread():
+        again = dg.build_variant(n, s, family=f)
+    for part in ("offline", "production", "recomputed"):
+        pd.testing.assert_frame_equal(getattr(first, part), getattr(again, part))
+    assert first.metadata() == again.metadata() and first.truth == again.truth
+    assert first._effect_control == again._effect_control
+
+
+@pytest.mark.parametrize("case", MISSED, ids=lambda c: "-".join(map(str, c)))
+def test_a_correction_changes_candidate_files_only_through_the_strength(case, missed):
+    """Against the uncontrolled planting of the same seed, is everything a candidate reads the same
+    (schema.json, ids, timestamps, split, every column but the culprits, the label and the score),
+    and the truth the same but for the strength?"""
+    plain, controlled = missed[case]
+    assert json.dumps(plain.metadata()) == json.dumps(controlled.metadata())
+    s = plain.schema
+    moved = set(plain.truth.culprits) | {s["label"], s["score"]}
+    for part in ("offline", "production", "recomputed"):
+        a, b = getattr(plain, part), getattr(controlled, part)
+        assert list(a.columns) == list(b.columns) and len(a) == len(b)
+        same = [c for c in a.columns if c not in moved]
+        pd.testing.assert_frame_equal(a[same], b[same])
+    assert any(not getattr(plain, p)[c].equals(getattr(controlled, p)[c])
+               for p in ("offline", "production") for c in moved if c in getattr(plain, p))
+    a, b = plain.truth.to_dict(), controlled.truth.to_dict()
+    assert a.pop("strength") != b.pop("strength") and a == b
+
+
+def test_the_strength_stays_on_the_interviewer_side(missed, tmp_path):
+    """Is the strength planted in the truth and nowhere in what a candidate receives?"""
+    _, controlled = missed[MISSED[0]]
+    strength = controlled.truth.strength
+    assert controlled.truth.to_dict()["strength"] == strength
+    out = controlled.write(tmp_path / "candidate")
+    meta = (out / "schema.json").read_text()
+    assert "strength" not in meta and f"{strength}" not in meta
+
+
+CONTROLLED = [(n, f) for n in dg.list_scenarios() for f in load_scenario(n).pool
+              if registry.get_family(f).strength_response]
+
+
+@pytest.mark.parametrize("name, family", CONTROLLED, ids=lambda x: x)
+def test_every_random_draw_is_the_same_whatever_the_strength(name, family):
+    """For every pair the control may correct: does planting at another strength make exactly the
+    same random draws (the world's generator ends in the same state, and the column order, names,
+    culprits and decoys are the seed's)? Tiny worlds: the draws do not depend on the size."""
+    sc = load_scenario(name)
+    states, worlds = [], []
+    for scale in (1.0, 1.3):
+        world, planted, decoys = build_world(sc, 1, family=family, strength_scale=scale, **TINY)
+        states.append(json.dumps(world.rng.bit_generator.state, default=str))
+        worlds.append((world.feature_names, planted.culprits(world), [d.to_dict(world) for d in decoys],
+                       planted.onset, planted.segment))
+    assert states[0] == states[1] and worlds[0] == worlds[1]
+
+
+def test_next_scale_steps_proportionally_then_by_secant():
+    """A proportional first step (inverse for a falling symptom), a secant second one, and the
+    limits: no step when two plantings slope against the declared direction or the scale is tried."""
+    assert next_scale([(1.0, 0.08)], target=0.10, sign=1) == pytest.approx(1.25)
+    assert next_scale([(1.0, 0.08)], target=0.10, sign=-1) == pytest.approx(0.8)
+    # secant through (1.0, 0.08) and (1.25, 0.09): 0.10 is reached at 1.5
+    assert next_scale([(1.0, 0.08), (1.25, 0.09)], target=0.10, sign=1) == pytest.approx(1.5)
+    # the symptom fell as the strength rose (noise larger than the strength's effect): stop
+    assert next_scale([(1.0, 0.08), (1.25, 0.07)], target=0.10, sign=1) is None
+    assert next_scale([(1.0, 0.08), (1.25, 0.08)], target=0.10, sign=1) is None
+    # a falling symptom: the secant runs the other way
+    assert next_scale([(1.0, 0.12), (1.2, 0.11)], target=0.10, sign=-1) == pytest.approx(1.4)
+    assert next_scale([(1.0, -0.01)], target=0.10, sign=1) == STRENGTH_SCALE_LIMITS[1]
+    assert next_scale([(1.0, 0.01)], target=0.10, sign=1) == STRENGTH_SCALE_LIMITS[1]
+    # at the limit already: nothing new to try
+    assert next_scale([(STRENGTH_SCALE_LIMITS[1], 0.01)], target=0.10, sign=1) is None
+
+
+def test_the_control_family_and_unresponsive_families_are_not_corrected():
+    """Is the control (nothing planted) never re-planted, nor a family declared not monotone?"""
+    assert registry.get_family(dg.NO_FAILURE).strength_response == 0
+    v = dg.build_variant("lead_conversion", 0, family=dg.NO_FAILURE, **TINY)
+    assert v._effect_control == []
+    flat = [f for f in registry.family_names(control=False) if not registry.get_family(f).strength_response]
+    for f in flat:
+        name = next(n for n in dg.list_scenarios() if f in load_scenario(n).pool)
+        assert dg.build_variant(name, 0, family=f, **TINY)._effect_control == [], f
+
+
+# The declared response, measured: the symptom at five strengths (0.7x to 1.3x the drawn one) of seeds
+# 0-1, live size, on the first scenario hosting the family. A family declared +1 or -1 moves from 0.7x
+# to 1.3x in that direction on each seed, and at most one of the four 0.15x steps goes against it
+# (sample noise: target_leakage on account_takeover, whose 1.8% positive rate makes the gap noisy,
+# dips once on seed 0); the control stops at such a step and keeps the closest planting. A family
+# declared 0 has a flat symptom (no knob) or more than one step against its trend on some seed.
+@pytest.mark.full
+@pytest.mark.parametrize("family", registry.family_names(control=False))
+def test_the_declared_strength_response_is_measured(family):
+    name = next(n for n in dg.list_scenarios() if family in load_scenario(n).pool)
+    declared = registry.get_family(family).strength_response
+    curves = []
+    for seed in (0, 1):
+        with one_thread():
+            curves.append(np.array([measured_effect(_plant(name, family, seed, s))
+                                    for s in (0.7, 0.85, 1.0, 1.15, 1.3)]))
+    if declared:
+        for c in curves:
+            steps = np.sign(np.diff(c))
+            assert np.sign(c[-1] - c[0]) == declared and (steps == -declared).sum() <= 1, (name, curves)
+    else:
+        def against(c):
+            steps = np.sign(np.diff(c))
+            return (steps == -np.sign(c[-1] - c[0])).sum()
+        assert all(np.ptp(c) < 1e-9 for c in curves) or any(against(c) > 1 for c in curves), (name, curves)
