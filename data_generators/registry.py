@@ -16,7 +16,8 @@ kit needs to know about it (nothing else keeps a table keyed by family names):
     scenario).
 ``symptoms``
     candidate-visible sentences describing what stakeholders see, never the cause; a scenario's
-    production note ends with the drawn family's first symptom sentence.
+    production note ends with the drawn family's first symptom sentence. A sentence several families
+    share is written once in ``data_generators.families.base`` (``RANKS_WORSE_THAN_OFFLINE``, ...).
 ``expert``
     ``((experiment type, why), ...)``: the first experiments an experienced engineer would defend,
     first the reference one. Experiment types are the toolkit's catalogue (``livescreen.toolkit``).
@@ -27,10 +28,11 @@ kit needs to know about it (nothing else keeps a table keyed by family names):
 ``expected``, ``decision``
     the reference card's expected results (if true, if false) and its conditional decision, with
     ``{cols}``, ``{onset}``, ``{segment}`` filled from the truth (the grader's answer key).
-``adds_columns``
-    keys of columns the family adds to the world; when another family of the pool is drawn, the
-    family's ``placeholder`` hook adds the same column without signal, so the column list never
-    tells which family was drawn.
+``added_column``
+    an ``AddedColumn`` (its key in the world and the display names one is drawn from) when the
+    family plants its failure in a column of its own, added with ``Family.add_column``; when
+    another family of the pool is drawn, the family's ``placeholder`` hook adds the same column
+    without signal, so the column list never tells which family was drawn.
 ``measure``, ``reference_experiment``
     what the validator measures and how it checks it, declared once each (see
     ``data_generators.families.base``): a ``Measure`` (what ``symptom`` returns, the default target

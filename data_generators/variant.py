@@ -201,7 +201,7 @@ def build_world(scenario: Scenario, seed: int, *, family: str, n_offline: int, n
     others = [get_family(f["family"])(params=f.get("params", {}), effect=f.get("effect"),
                                       rng=np.random.default_rng([seed, _stream(scenario.name), i]))
               for i, f in enumerate(spec["failures"])
-              if f["family"] != family and get_family(f["family"]).adds_columns]
+              if f["family"] != family and get_family(f["family"]).added_column is not None]
     decoys = [get_decoy(d["kind"])(params=d.get("params", {}), rng=rng) for d in spec["decoys"]]
     planted.prepare(world)
     world.sample_inputs()

@@ -11,7 +11,13 @@ from ..errors import ScenarioError
 if TYPE_CHECKING:  # pragma: no cover
     from ..evaluation import Evaluation
     from ..variant import Variant
-    from ..world import World
+    from ..world import Column, World
+
+# Symptom sentences (candidate-visible) that several families share: stakeholders see the same thing
+# whichever of them is the cause, so each sentence is written here once and named in ``symptoms``.
+RANKS_FAR_WORSE_THAN_OFFLINE = "Since launch the model ranks {entity}s far less well than the offline report promised."
+RANKS_WORSE_THAN_OFFLINE = "Since launch the model ranks {entity}s less well than the offline report promised."
+RANKS_WORSE_LATELY = "For the last few weeks the model ranks {entity}s less well than it did at first."
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +60,28 @@ class ReferenceExperiment:
     resolve_fraction: float
 
 
+@dataclass(frozen=True, kw_only=True)
+class AddedColumn:
+    """A column a family adds to the world, in which it plants the failure (``Family.add_column``).
+
+    Parameters
+    ----------
+    key : str
+        The column's key in the world (``World.columns``). It starts with ``__``, which a
+        scenario's column keys cannot, and never reaches the candidate, who sees the display name.
+    names : tuple of str
+        The display names one is drawn from per seed (one not already taken by the scenario's
+        columns), unless the scenario's ``params.names`` gives its own; ``params.description`` and
+        ``params.unit`` fill the data dictionary.
+    """
+
+    # The scenario parameters ``Family.add_column`` honours: allowed for every family declaring one.
+    params: ClassVar[tuple[str, ...]] = ("names", "description", "unit")
+
+    key: str
+    names: tuple[str, ...]
+
+
 class Family:
     """A planted failure: one subclass per family, one module each.
 
@@ -74,6 +102,10 @@ class Family:
     reference_experiment : ReferenceExperiment
         What ``reference`` runs (label) and the share of the symptom it may leave
         (resolve_fraction).
+    added_column : AddedColumn or None
+        The column the family adds to the world (None: it plants in the scenario's own columns).
+        When another family of the pool is drawn, the family's ``placeholder`` hook adds the same
+        column without signal, so the column list never tells which family was drawn.
     strength : default knob (a scenario may override with ``params.strength``); each seed draws
         it within +/- ``jitter`` of that.
     strength_response : how the symptom answers the strength, measured on the shipped pools
@@ -92,12 +124,13 @@ class Family:
     symptoms: ClassVar[tuple[str, ...]] = ()
     expert: ClassVar[tuple[tuple[str, str], ...]] = ()
     outcomes: ClassVar[dict[str, str]] = {}
-    adds_columns: ClassVar[tuple[str, ...]] = ()
+    added_column: ClassVar[AddedColumn | None] = None
     placeholder_moves: ClassVar[bool] = False  # its placeholder column drifts (not control-safe)
     measure: ClassVar[Measure] = Measure(label="", effect=0.1, minimum=0.05)
     reference_experiment: ClassVar[ReferenceExperiment] = ReferenceExperiment(label="", resolve_fraction=0.5)
     # A control plants nothing: the validator checks that nothing shows beyond noise instead.
     control: ClassVar[bool] = False
+    # The scenario parameters the family reads (with its added column's ``AddedColumn.params``).
     params_allowed: ClassVar[tuple[str, ...]] = ("strength",)
     # The family's knob (leak strength, shift size, ...) and the band it is drawn from per seed.
     strength: ClassVar[float] = 1.0
@@ -117,10 +150,11 @@ class Family:
 
     @classmethod
     def check_params(cls, params: dict, spec: dict) -> None:
-        unknown = sorted(set(params) - set(cls.params_allowed))
+        allowed = cls.params_allowed + (AddedColumn.params if cls.added_column is not None else ())
+        unknown = sorted(set(params) - set(allowed))
         if unknown:
-            allowed = ", ".join(cls.params_allowed) or "none"
-            raise ScenarioError(f"unknown parameter {unknown[0]!r} for {cls.name}; allowed: {allowed}")
+            raise ScenarioError(f"unknown parameter {unknown[0]!r} for {cls.name}; "
+                                f"allowed: {', '.join(allowed) or 'none'}")
         for key in ("culprit", "culprits"):
             if key in params:
                 names = params[key] if isinstance(params[key], list) else [params[key]]
@@ -148,7 +182,7 @@ class Family:
         """Change what is recorded, served or how the team evaluates (after frames exist)."""
 
     def placeholder(self, world: "World") -> None:
-        """Another family of the pool was drawn: add this family's ``adds_columns`` without signal,
+        """Another family of the pool was drawn: add this family's ``added_column`` without signal,
         so the column list looks the same whatever the draw."""
 
     def placeholder_inputs(self, world: "World") -> None:
@@ -156,6 +190,20 @@ class Family:
 
     def placeholder_observed(self, world: "World") -> None:
         """Fill the placeholder columns (after frames exist), harmlessly."""
+
+    def add_column(self, world: "World", *, transform: dict) -> "Column":
+        """Add the family's ``added_column`` to ``world`` and make it the culprit.
+
+        Its display name is drawn from the scenario's ``params.names``, else the declared names;
+        ``params.description`` and ``params.unit`` go to the data dictionary. ``transform`` is the
+        column's display mapping (``data_generators.world.to_display``).
+        """
+        added = self.added_column
+        column = world.add_column(added.key, names=self.params.get("names", list(added.names)),
+                                  transform=transform, description=self.params.get("description", ""),
+                                  unit=self.params.get("unit", ""))
+        self.culprit_keys = [added.key]
+        return column
 
     def culprits(self, world: "World") -> list[str]:
         return [world.name_of(k) for k in self.culprit_keys]

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..evaluation import auc, evaluate, time_split
 from ..registry import register_family
-from .base import Family, Measure, ReferenceExperiment
+from .base import RANKS_WORSE_LATELY, Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -44,9 +44,7 @@ class ConceptDrift(Family):
     decision = (
         "If true, retrain on recent data and monitor; if false, check the data pipeline."
     )
-    symptoms = (
-        "For the last few weeks the model ranks {entity}s less well than it did at first.",
-    )
+    symptoms = (RANKS_WORSE_LATELY,)
     expert = (
         ("retrain_on_recent",
          "if how outcomes depend on the inputs changed, a model refitted on recent labelled weeks recovers"),

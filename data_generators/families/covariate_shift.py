@@ -32,7 +32,7 @@ from sklearn.metrics import roc_auc_score
 
 from ..evaluation import evaluate
 from ..registry import register_family
-from .base import Family, Measure, ReferenceExperiment
+from .base import RANKS_WORSE_THAN_OFFLINE, Family, Measure, ReferenceExperiment
 
 
 def hump(z: np.ndarray, width: float) -> np.ndarray:
@@ -85,9 +85,7 @@ class CovariateShift(Family):
     decision = (
         "If true, reweight or retrain on production-like data for {cols}; if false, check for label issues."
     )
-    symptoms = (
-        "Since launch the model ranks {entity}s less well than the offline report promised.",
-    )
+    symptoms = (RANKS_WORSE_THAN_OFFLINE,)
     expert = (
         ("domain_classifier",
          "a classifier telling offline rows from production rows names the inputs that moved"),

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..evaluation import evaluate, held_out_ids_in_train, id_holdout
 from ..registry import register_family
-from .base import Family, Measure, ReferenceExperiment
+from .base import RANKS_FAR_WORSE_THAN_OFFLINE, Family, Measure, ReferenceExperiment
 
 
 def same_for_copies(world, part: str, values: np.ndarray) -> np.ndarray:
@@ -51,9 +51,7 @@ class DuplicateLeakage(Family):
     decision = (
         "If true, deduplicate and split before resampling; if false, check the features."
     )
-    symptoms = (
-        "Since launch the model ranks {entity}s far less well than the offline report promised.",
-    )
+    symptoms = (RANKS_FAR_WORSE_THAN_OFFLINE,)
     expert = (
         ("dedup_then_split",
          "if copies of test rows sit in the training set, removing them first brings offline AUC down to the online level"),

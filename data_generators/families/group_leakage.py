@@ -28,7 +28,7 @@ from __future__ import annotations
 from ..errors import ScenarioError
 from ..evaluation import evaluate, held_out_ids_in_train, id_holdout
 from ..registry import register_family
-from .base import Family, Measure, ReferenceExperiment
+from .base import RANKS_FAR_WORSE_THAN_OFFLINE, Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -44,9 +44,7 @@ class GroupLeakage(Family):
     decision = (
         "If true, split by entity and re-estimate before any launch decision; if false, check drift."
     )
-    symptoms = (
-        "Since launch the model ranks {entity}s far less well than the offline report promised.",
-    )
+    symptoms = (RANKS_FAR_WORSE_THAN_OFFLINE,)
     expert = (
         ("group_split",
          "holding out whole entities shows what the model does on entities it has never seen, as production does"),

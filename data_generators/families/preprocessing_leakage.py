@@ -29,9 +29,7 @@ import pandas as pd
 from ..errors import ScenarioError
 from ..evaluation import evaluate
 from ..registry import register_family
-from .base import Family, Measure, ReferenceExperiment
-
-DEFAULT_NAMES = ["seller_dispute_rate", "seller_claim_rate_hist"]
+from .base import RANKS_FAR_WORSE_THAN_OFFLINE, AddedColumn, Family, Measure, ReferenceExperiment
 
 
 def encode(keys_fit, y_fit, keys_apply, *, smoothing: float) -> np.ndarray:
@@ -75,9 +73,7 @@ class PreprocessingLeakage(Family):
     decision = (
         "If true, move the encoding inside the cross-validation pipeline; if false, investigate drift."
     )
-    symptoms = (
-        "Since launch the model ranks {entity}s far less well than the offline report promised.",
-    )
+    symptoms = (RANKS_FAR_WORSE_THAN_OFFLINE,)
     expert = (
         ("drop_columns_retrain",
          "a column computed with every offline label stops carrying the test labels once it is left out"),
@@ -90,10 +86,10 @@ class PreprocessingLeakage(Family):
         "label_permutation_test": "signal_spurious",
         "recalibrate": "miscalibrated:mildly",
     }
-    adds_columns = ('__encoded',)
+    added_column = AddedColumn(key="__encoded", names=("seller_dispute_rate", "seller_claim_rate_hist"))
     strength = 1.5
     strength_response = -1  # measured: a stronger entity risk makes the encoded rate honest in production too, so the gap falls
-    params_allowed = ("strength", "smoothing", "names", "description", "unit", "decimals")
+    params_allowed = ("strength", "smoothing", "decimals")
     measure = Measure(label="offline AUC (encoding fitted on all rows) - online AUC", effect=0.22, minimum=0.03)
     reference_experiment = ReferenceExperiment(label="refit the target encoding on the training fold only; |offline - online AUC|", resolve_fraction=0.5)
 
@@ -109,11 +105,7 @@ class PreprocessingLeakage(Family):
         (``placeholder_observed``)."""
         self.smoothing = float(self.params.get("smoothing", 2.0))
         self.decimals = int(self.params.get("decimals", 4))
-        self.column = world.add_column(
-            "__encoded", names=self.params.get("names", DEFAULT_NAMES),
-            transform={"dist": "uniform", "low": 0.0, "high": 1.0},
-            description=self.params.get("description", ""), unit=self.params.get("unit", ""))
-        self.culprit_keys = ["__encoded"]
+        self.column = self.add_column(world, transform={"dist": "uniform", "low": 0.0, "high": 1.0})
 
     def placeholder_inputs(self, world):
         """Another family was drawn: the entities keep trading all the same (production rows come

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..evaluation import auc, evaluate
 from ..registry import register_family
-from .base import Family, Measure, ReferenceExperiment
+from .base import RANKS_WORSE_LATELY, Family, Measure, ReferenceExperiment
 
 DEFAULT_FACTOR = 60.0
 
@@ -50,9 +50,7 @@ class SchemaChange(Family):
     decision = (
         "If true, fix the unit of {cols} upstream and backfill; if false, look at the labels."
     )
-    symptoms = (
-        "For the last few weeks the model ranks {entity}s less well than it did at first.",
-    )
+    symptoms = (RANKS_WORSE_LATELY,)
     expert = (
         ("compare_profiles_before_after",
          "a change upstream shows as a column whose profile jumps at one date"),

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..evaluation import auc
 from ..registry import register_family
-from .base import Family, Measure, ReferenceExperiment
+from .base import RANKS_WORSE_THAN_OFFLINE, Family, Measure, ReferenceExperiment
 
 # Log-odds per standard deviation by which risk falls toward the cutoff across the range the past
 # policy served (the rows it served closest to its cutoff were the ones it judged safest). With no
@@ -55,9 +55,7 @@ class SelectionBias(Family):
         "the randomized holdout looks like the labelled rows and agrees with the offline estimate",
     )
     decision = "If true, keep a randomized holdout and reweight; if false, keep the model."
-    symptoms = (
-        "Since launch the model ranks {entity}s less well than the offline report promised.",
-    )
+    symptoms = (RANKS_WORSE_THAN_OFFLINE,)
     expert = (
         ("randomized_holdout",
          "outcomes from rows chosen at random show the population production serves, not the one the past policy picked"),

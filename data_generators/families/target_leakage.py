@@ -24,10 +24,8 @@ import numpy as np
 from ..evaluation import evaluate
 from ..world import to_display
 from ..registry import register_family
-from .base import Family, Measure, ReferenceExperiment
+from .base import RANKS_FAR_WORSE_THAN_OFFLINE, AddedColumn, Family, Measure, ReferenceExperiment
 from .duplicate_leakage import same_for_copies
-
-DEFAULT_NAMES = ["support_contacts_recent", "account_review_flag_score", "retention_calls_count"]
 
 
 @register_family
@@ -43,18 +41,17 @@ class TargetLeakage(Family):
     decision = (
         "If true, remove {cols} from the features (it is recorded after the outcome) and retrain; if false, look at drift next."
     )
-    symptoms = (
-        "Since launch the model ranks {entity}s far less well than the offline report promised.",
-    )
+    symptoms = (RANKS_FAR_WORSE_THAN_OFFLINE,)
     expert = (
         ("drop_columns_retrain",
          "if the top feature is only known after the outcome, retraining without it brings offline AUC down to the online level; a real signal would not"),
     )
     outcomes = {"drop_columns_retrain": "gap_closes", "recalibrate": "miscalibrated:mildly"}
-    adds_columns = ('__leak',)
+    added_column = AddedColumn(
+        key="__leak", names=("support_contacts_recent", "account_review_flag_score", "retention_calls_count"))
     strength = 3.0
     strength_response = 1  # measured: tests/engine/test_effect_control.py
-    params_allowed = ("strength", "names", "description", "unit", "transform")
+    params_allowed = ("strength", "transform")
     measure = Measure(label="offline AUC - online AUC", effect=0.30, minimum=0.10)
     reference_experiment = ReferenceExperiment(label="drop the culprit and retrain; remaining offline-online AUC gap", resolve_fraction=0.35)
 
@@ -64,12 +61,8 @@ class TargetLeakage(Family):
     def placeholder(self, world):
         """Add the column; when another family is drawn it stays, carrying no signal."""
         transform = self.params.get("transform", {"dist": "count", "median": 2.0, "sigma": 0.6})
-        col = world.add_column("__leak", names=self.params.get("names", DEFAULT_NAMES),
-                               transform=transform, description=self.params.get("description", ""),
-                               unit=self.params.get("unit", ""))
+        self.column = self.add_column(world, transform=transform)
         self.transform = transform
-        self.culprit_keys = ["__leak"]
-        self.column = col
 
     def observed(self, world):
         for part in ("offline", "production"):

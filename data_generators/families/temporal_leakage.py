@@ -30,10 +30,8 @@ from scipy.special import ndtri
 
 from ..evaluation import evaluate, time_split
 from ..registry import register_family
-from .base import Family, Measure, ReferenceExperiment
+from .base import RANKS_FAR_WORSE_THAN_OFFLINE, AddedColumn, Family, Measure, ReferenceExperiment
 from .duplicate_leakage import same_for_copies
-
-DEFAULT_NAMES = ["creative_id", "creative_serial", "ad_creative_number"]
 
 
 @register_family
@@ -49,9 +47,7 @@ class TemporalLeakage(Family):
     decision = (
         "If true, evaluate with out-of-time splits and drop the time proxy; if false, look for a failing segment."
     )
-    symptoms = (
-        "Since launch the model ranks {entity}s far less well than the offline report promised.",
-    )
+    symptoms = (RANKS_FAR_WORSE_THAN_OFFLINE,)
     expert = (
         ("out_of_time_split",
          "scoring on the latest rows instead of random ones shows the offline AUC a future-facing model really gets"),
@@ -64,11 +60,10 @@ class TemporalLeakage(Family):
         "domain_classifier": "shift_found:{culprit}",
         "recalibrate": "miscalibrated:mildly",
     }
-    adds_columns = ("__proxy",)
+    added_column = AddedColumn(key="__proxy", names=("creative_id", "creative_serial", "ad_creative_number"))
     strength = 3.0
     strength_response = 1  # measured: tests/engine/test_effect_control.py
-    params_allowed = ("strength", "names", "description", "unit", "ids_per_day",
-                      "knot_days")
+    params_allowed = ("strength", "ids_per_day", "knot_days")
     measure = Measure(label="offline AUC (random split) - online AUC", effect=0.25, minimum=0.05)
     reference_experiment = ReferenceExperiment(
         label="out-of-time split (train earliest 75%, test latest 25%); |offline - online AUC|", resolve_fraction=0.5)
@@ -79,11 +74,7 @@ class TemporalLeakage(Family):
     def placeholder(self, world):
         """Add the id column; when another family is drawn it is there too, harmless (see
         ``placeholder_observed``)."""
-        self.column = world.add_column(
-            "__proxy", names=self.params.get("names", DEFAULT_NAMES),
-            transform={"dist": "normal", "mean": 0.0, "sd": 1.0},
-            description=self.params.get("description", ""), unit=self.params.get("unit", ""))
-        self.culprit_keys = ["__proxy"]
+        self.column = self.add_column(world, transform={"dist": "normal", "mean": 0.0, "sd": 1.0})
         # a knot every ``knot_days`` with an independent draw; linear in between
         self.knot_days = float(self.params.get("knot_days", 3.0))
         span = world.offline_days + world.production_days

@@ -28,7 +28,7 @@ import numpy as np
 from ..evaluation import evaluate
 from ..world import to_display
 from ..registry import register_family
-from .base import Family, Measure, ReferenceExperiment
+from .base import RANKS_WORSE_THAN_OFFLINE, Family, Measure, ReferenceExperiment
 
 
 @register_family
@@ -44,9 +44,7 @@ class TrainServeSkew(Family):
     decision = (
         "If true, serve {cols} from the same code path as training; if false, look at drift."
     )
-    symptoms = (
-        "Since launch the model ranks {entity}s less well than the offline report promised.",
-    )
+    symptoms = (RANKS_WORSE_THAN_OFFLINE,)
     expert = (
         ("served_vs_recomputed",
          "joining served features to their offline recomputation row by row shows a feature computed two ways"),

@@ -122,6 +122,28 @@ def test_a_custom_scenario_file_builds(tmp_path):
     assert v.truth.scenario == "custom" and len(v.offline) == 1000
 
 
+def test_an_added_column_takes_the_scenario_names_else_the_declared_ones(tmp_path):
+    """Does the column a family adds (``added_column``) show the scenario's params.names,
+    description and unit, and without them one of the family's declared names with neither, both
+    when the family is drawn (its column is the culprit) and when another family is drawn?"""
+    declared = dg.registry.get_family("target_leakage").added_column.names
+    spec = _spec()
+    params = next(f["params"] for f in spec["failures"] if f["family"] == "target_leakage")
+    given = {"type": "numeric", "unit": params["unit"], "description": params["description"]}
+    for names, path in ((params["names"], "saas_churn"), (declared, None)):
+        if path is None:
+            for key in ("names", "description", "unit"):
+                params.pop(key)
+            given = {"type": "numeric", "unit": "", "description": ""}
+            spec["name"] = "custom"
+            path = str(_write(tmp_path, spec))
+        for family in ("target_leakage", "prior_shift"):
+            v = dg.build_variant(path, 0, family=family, n_offline=600, n_production=600)
+            added = [n for n in v.columns if n in names]
+            assert len(added) == 1 and v.columns[added[0]] == given, (path, family, v.columns)
+            assert (v.truth.culprits == added) == (family == "target_leakage")
+
+
 @pytest.mark.parametrize("name", dg.list_scenarios())
 def test_every_shipped_file_validates(name):
     """Does every shipped YAML pass the schema on its own?"""
