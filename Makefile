@@ -12,6 +12,8 @@ CANDIDATE_PYTHON ?= /usr/bin/python3
 CANDIDATE_ENV := .venv-candidate
 PROXY := .hub/proxy/node_modules/.bin/configurable-http-proxy
 HUB_PORT ?= 8000
+# make install's record that Debian's packages are there (see its rule below)
+SYSTEM_DEPS := .system-deps.stamp
 
 .DEFAULT_GOAL := help
 
@@ -19,42 +21,48 @@ HUB_PORT ?= 8000
 help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml | $(SYSTEM_DEPS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
-# Debian packages the browser tests need (Chromium driven by Playwright; never `playwright install`).
-$(VENV)/.system-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+# Debian's packages, in one step (apt-get cannot run twice at once): Chromium for the browser tests
+# (driven by Playwright; never `playwright install`), venv for both environments' Pythons, nodejs/npm
+# for the hub's proxy.
+$(SYSTEM_DEPS):
+	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
+	for py in $(PYTHON) $(CANDIDATE_PYTHON); do $$py -c "import ensurepip" 2>/dev/null || missing="$$missing python3-venv"; done; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@mkdir -p $(VENV) && touch $@
+	@touch $@
 
 # The candidate environment: the toolkit (its own non-editable distribution) and its libraries only.
-$(CANDIDATE_ENV)/.installed: $(VENV)/.installed $(wildcard livescreen/toolkit/*.py) livescreen/hub/candidate_env.py
-	@$(CANDIDATE_PYTHON) -c "import ensurepip" 2>/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null)
+# Built by the standard library alone (livescreen.hub.candidate_env imports nothing else), so it
+# builds beside .venv/ rather than after it.
+$(CANDIDATE_ENV)/.installed: $(wildcard livescreen/toolkit/*.py) livescreen/hub/candidate_env.py | $(SYSTEM_DEPS)
 	@# refuse to pull the environment from under a running hub (its servers and kernels run from it)
-	@if [ -d $(CANDIDATE_ENV) ]; then $(BIN)/python -m livescreen.hub.candidate_env --check-unused $(CANDIDATE_ENV); fi
+	@if [ -d $(CANDIDATE_ENV) ]; then PYTHONPATH=$(CURDIR) $(CANDIDATE_PYTHON) -m livescreen.hub.candidate_env --check-unused $(CANDIDATE_ENV); fi
 	rm -rf $(CANDIDATE_ENV)
 	$(CANDIDATE_PYTHON) -m venv $(CANDIDATE_ENV)
 	$(CANDIDATE_ENV)/bin/pip install --quiet --upgrade pip
-	$(BIN)/python -m livescreen.hub.candidate_env $(CANDIDATE_ENV)
+	PYTHONPATH=$(CURDIR) $(CANDIDATE_PYTHON) -m livescreen.hub.candidate_env $(CANDIDATE_ENV)
 	touch $@
 
 ## candidate-env: build .venv-candidate/ (toolkit + libraries; no engine, grader, rubrics or nbgrader)
 candidate-env: $(CANDIDATE_ENV)/.installed
 
 # configurable-http-proxy from npm, into the repository (never global); Debian's nodejs/npm if missing.
-$(PROXY):
-	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
+$(PROXY): | $(SYSTEM_DEPS)
 	mkdir -p .hub/proxy
 	npm install --prefix .hub/proxy --no-audit --no-fund --silent configurable-http-proxy@5.3.0
 	@test -x $@
 
 ## install: create .venv/ and .venv-candidate/, install the kit, the hub's proxy and Debian's chromium
-install: $(VENV)/.installed $(VENV)/.system-deps $(CANDIDATE_ENV)/.installed $(PROXY)
+install:
+	@$(MAKE) --no-print-directory -j2 $(VENV)/.installed $(CANDIDATE_ENV)/.installed $(PROXY)
 
 ## hub: install, then run the JupyterHub on 127.0.0.1:$(HUB_PORT) as root (Ctrl-C stops it)
 hub: install

@@ -71,6 +71,8 @@ def config_file(cfg) -> str:
     lines = ["c = get_config()  # noqa: F821"]
     for section, values in cfg.items():
         for key, value in values.items():
+            if isinstance(value, type):  # a class trait (the sandboxed kernel manager): by import path
+                value = f"{value.__module__}.{value.__qualname__}"
             lines.append(f"c.{section}.{key} = {value!r}")
     return "\n".join(lines) + "\n"
 
@@ -82,6 +84,8 @@ class BareCourse:
         self.root = root
         (root / SOURCE).mkdir(parents=True)
         (root / "work").mkdir()  # the gradebook's folder
+        # the sandboxed kernel's sockets and connection file (``grading_config``), as grade() makes per run
+        (root / "kernel").mkdir(mode=0o700)
         shutil.copytree(Path(REPO) / SOURCE / SCENARIO, root / SOURCE / SCENARIO)
         (root / "nbgrader_config.py").write_text(config_file(grading_config(root, cell_timeout)))
         self.env = {**nbgrader_env(), TRUTH_ENV: str(truth)}

@@ -25,6 +25,10 @@ kit needs to know about it (nothing else keeps a table keyed by family names):
     ``{experiment type: outcome}``: what each catalogue experiment shows when this family is the
     cause (``{culprit}``, ``{segment}`` stand for the truth's); an experiment not listed shows its
     negative outcome. Documentation for the grader, checked against measurements.
+``hints``
+    the interviewer's hints 2 and 3 when this family is drawn (hint 1 is the scenario's, the same for
+    every family): nudges toward the check that decides, never naming the cause; the console, the
+    interviewer's guide and the scorecard read them through ``grading.rubric.Rubric.ladder``.
 ``expected``, ``decision``
     the reference card's expected results (if true, if false) and its conditional decision, with
     ``{cols}``, ``{onset}``, ``{segment}`` filled from the truth (the grader's answer key).

@@ -22,6 +22,9 @@ class Truth:
     strength : the family's knob as planted (leak strength, shift size, ...: the family's units),
         after the seed's jitter and the effect control's correction (``variant.control_effect``);
         None in a truth written before it was recorded.
+    outcomes : what each catalogue experiment measured in this variant and in its rivals' worlds
+        (``grading.measured.measure``), stored when the candidate folder is made so grading is a
+        look-up; None until measured. Interviewer side only, like the rest of the truth.
     """
 
     scenario: str
@@ -33,13 +36,18 @@ class Truth:
     decoys: list[dict] = field(default_factory=list)
     effect: float | None = None
     strength: float | None = None
+    outcomes: dict | None = None
 
     def to_dict(self) -> dict:
-        return json.loads(json.dumps(asdict(self)))
+        d = json.loads(json.dumps(asdict(self)))
+        if d["outcomes"] is None:  # not measured (yet): the truth as it always read
+            del d["outcomes"]
+        return d
 
     @classmethod
     def from_dict(cls, data: dict) -> "Truth":
-        keys = {"scenario", "seed", "family", "culprits", "segment", "onset", "decoys", "effect", "strength"}
+        keys = {"scenario", "seed", "family", "culprits", "segment", "onset", "decoys", "effect", "strength",
+                "outcomes"}
         return cls(**{k: v for k, v in data.items() if k in keys})
 
     def write(self, path: str | Path) -> Path:

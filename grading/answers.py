@@ -66,8 +66,10 @@ def reference_card(truth: dict, *, brief: dict | None = None, experiment: dict |
     # family whose reference experiment it is when another experiment separates more rivals
     fams = registry.families()
     owner = next((f for f, c in fams.items() if c.expert[0][0] == experiment["type"]), fam)
-    yes, no = fams[fam if fam == registry.NO_FAILURE or experiment["type"] == reference_experiment(fam)
-                   else owner].expected
+    if fam == registry.NO_FAILURE or experiment["type"] == reference_experiment(fam):
+        yes, no = fams[fam].expected
+    else:  # the family's own words for that experiment, else those of the family leading with it
+        yes, no = fams[fam].expected_with.get(experiment["type"], fams[owner].expected)
     cost = ""
     if brief:
         cost = " " + COST_SENTENCE.format(fn=brief["cost_false_negative"]["amount"],
@@ -101,9 +103,12 @@ def reference_card_for_session() -> dict:
 
 
 def best_experiment(truth: dict) -> dict:
-    """The family's reference experiment, unless another catalogue experiment separates more rivals."""
+    """The family's reference experiment, unless another catalogue experiment separates more rivals
+    by the outcomes measured for this truth (a truth without measured outcomes: the reference)."""
     from .discrimination import candidate_experiments, discrimination
     ref = experiment_for(truth["family"], truth)
+    if not (truth.get("outcomes") or {}).get("worlds"):
+        return ref
     best, best_score = ref, discrimination(ref, truth).score
     for exp in candidate_experiments(truth):
         sc = discrimination(exp, truth).score

@@ -1,23 +1,23 @@
-"""Score an experiment by the rival hypotheses it can rule out.
+"""Score an experiment by the rival hypotheses it can rule out, from measured outcomes.
 
 A variant's hypothesis set H holds the true cause, one rival per planted decoy (what a candidate
 who believed the decoy would suspect: the decoy kind's ``rival``) and the other families of the
-scenario's pool (what this world could have planted instead). For an experiment e and a hypothesis
-h, ``outcome(e, h)`` is what e would show if h were the cause ("gap_closes",
-"segment_worse:<column>", ...), from the outcomes each family declares in its module (see
-``data_generators.registry``); an experiment a family does not list shows its negative outcome. e discriminates a
-rival r when ``outcome(e, r) != outcome(e, true)``; the discrimination score is the share of rivals
-it separates from the true cause. A red-flag experiment ("tune the hyperparameters") shows the
-same thing whatever the cause and scores 0.
+scenario's pool (what this world could have planted instead). An experiment e discriminates a
+rival r when what e gives in r's world differs from what it gives on the candidate's own data; the
+discrimination score is the share of rivals it separates. A red-flag experiment ("tune the
+hyperparameters") scores 0 whatever it measures.
 
-Every hypothesis lives in the same world as the truth, decoys included: a harmless drift is a real
-shift a domain classifier finds whatever the cause, and a null-rate jump is a real change of profile.
-The declared table knows that (``Hypothesis.world``), so an experiment that would only find a decoy
-does not count as separating the decoy's hypothesis.
+The outcomes are **measured** (``grading.measured``): the true outcome on the candidate's data,
+a pool rival's in the same seed's world with that family planted instead, a decoy rival's in the
+same seed's world with nothing planted but the decoys. They are stored in the truth when the
+candidate folder is made, so grading is a look-up; an experiment with other parameters is measured
+in the grader's process. An experiment that cannot run on the candidate's data separates nothing.
 
-The declared table is checked against the outcomes the toolkit's experiments measure on every
-shipped scenario in ``tests/grading/test_discrimination.py``; ``KNOWN_DISAGREEMENTS`` lists, with
-the reason, the cells where a measured outcome does not follow from the family alone.
+The outcome table each family declares (``Family.outcomes``, read by ``declared_outcome``) is
+documentation: ``tests/grading/test_discrimination.py`` reports how often it agrees with the
+measurements. The grader reads it only for the direction a card's own hypothesis predicts when
+that hypothesis is outside H (``outcome_under``), and for a truth whose scenario file the grading
+process cannot see (nothing to rebuild the worlds from, ``measured.Unmeasurable``).
 """
 from __future__ import annotations
 
@@ -38,30 +38,6 @@ def decoy_hypothesis() -> dict[str, str]:
 
 # Rivals every scenario shares when the scenario's pool is not known (a scenario file elsewhere).
 GENERIC_RIVALS = ("concept_drift", "label_delay", "temporal_leakage", "prior_shift")
-
-
-# Cells of the table where the measured outcome does not follow from the family alone; the test of
-# the table skips them and says why. (family or "*", experiment type) -> reason.
-KNOWN_DISAGREEMENTS = {
-    ("*", "threshold_by_cost"): "whether a cost-based threshold helps depends on the brief's costs and the "
-                                "team's threshold, the same under every hypothesis of a scenario: it helps "
-                                "in 10 of 15 scenarios whatever the family",
-    ("*", "recalibrate"): "production calibration error sits near the 0.05 bar under most failures: the "
-                          "outcome flips between 8,000 and 20,000 rows (concept drift, duplicates)",
-    ("preprocessing_leakage", "label_permutation_test"): "the candidate's data holds the team's encoded "
-                                                         "column as computed, so permuting labels cannot "
-                                                         "re-run the leaky encoding: it measures signal_real",
-    ("prior_shift", "retrain_on_recent"): "a refit on the recent weeks ranks no better (AUC barely moves "
-                                          "under a prior shift): recovers at 8,000 rows, not at 20,000",
-    ("schema_change", "compare_profiles_before_after"): "the unit change and the null-rate jump are both "
-                                                        "large; which tops the profile comparison depends "
-                                                        "on the seed's sizes",
-    ("label_delay", "reweight_for_prior"): "unmatured labels look like a prior fall, yet reweighting for the "
-                                           "prior measured gap_stays on card_chargebacks (seed 0, 20,000 "
-                                           "rows) once the world hosts a pool",
-    ("slice_failure", "drop_columns_retrain"): "dropping one of the two reversed inputs closes the "
-                                               "segment's gap at some sizes and seeds, not others",
-}
 
 
 @dataclass(frozen=True)
@@ -115,10 +91,11 @@ def hypothesis_set(truth: dict, *, id_column: str | None = None) -> tuple[Hypoth
 
 def pool_rivals(truth: dict) -> tuple[str, ...]:
     """The other families of the scenario's pool (what else this world could have planted), or
-    the generic rivals when the scenario is not a shipped one; the control is not a rival."""
+    the generic rivals when this process cannot load the scenario (``measured.scenario_of``: the
+    file the truth's measurement recorded, else its name); the control is not a rival."""
     try:
-        from data_generators import load_scenario
-        pool = load_scenario(truth["scenario"]).pool
+        from .measured import scenario_of
+        pool = scenario_of(truth).pool
     except Exception:  # a scenario file the grading side cannot see
         return GENERIC_RIVALS
     return tuple(f for f in pool if registry.kind_of(f) != "control")
@@ -135,8 +112,9 @@ def declared(h: Hypothesis, etype: str) -> str | None:
     return o.format(culprit=h.columns[0] if h.columns else "", segment=h.segment_column or "")
 
 
-def outcome(experiment: dict, h: Hypothesis) -> str:
-    """What ``experiment`` would show if ``h`` were the cause (the declared table)."""
+def declared_outcome(experiment: dict, h: Hypothesis) -> str:
+    """What ``experiment`` would show if ``h`` were the cause, by the families' declared tables
+    (documentation, checked against measurements; not what the grader scores by)."""
     etype = experiment.get("type")
     if etype in RED_FLAGS or etype is None:
         return "no_information"
@@ -166,21 +144,46 @@ def outcome(experiment: dict, h: Hypothesis) -> str:
 
 
 def discrimination(experiment: dict | str | None, truth: dict) -> Discrimination:
-    """Share of rival hypotheses whose outcome under ``experiment`` differs from the true cause's."""
+    """Share of rival hypotheses whose measured outcome under ``experiment`` differs from the
+    candidate's (see ``grading.measured``)."""
+    from .measured import CANNOT_RUN, Unmeasurable, outcomes_of, world_of
     if not isinstance(experiment, dict):
         return Discrimination(0.0, "no_information", red_flag=False)
     true, rivals = hypothesis_set(truth)
-    if experiment.get("type") in RED_FLAGS:
+    if experiment.get("type") in RED_FLAGS or experiment.get("type") not in CATALOGUE:
         return Discrimination(0.0, "no_information",
                               [{"hypothesis": _h(r), "outcome": "no_information", "separated": False} for r in rivals],
-                              red_flag=True)
-    o_true = outcome(experiment, true)
+                              red_flag=experiment.get("type") in RED_FLAGS)
+    try:
+        outs = outcomes_of(experiment, truth)
+    except Unmeasurable:  # a scenario file the grading side cannot see: the declared tables
+        outs = {world_of(h): declared_outcome(experiment, h) for h in [true, *rivals]}
+    o_true = outs[world_of(true)]
     rows = []
     for r in rivals:
-        o = outcome(experiment, r)
-        rows.append({"hypothesis": _h(r), "outcome": o, "separated": o != o_true})
+        o = outs[world_of(r)]
+        rows.append({"hypothesis": _h(r), "world": world_of(r), "outcome": o,
+                     "separated": o != o_true and o_true != CANNOT_RUN})
     score = sum(r["separated"] for r in rows) / len(rows) if rows else 0.0
     return Discrimination(score, o_true, rows)
+
+
+def outcome_under(experiment: dict, h: Hypothesis, truth: dict) -> str:
+    """What ``experiment`` shows if ``h`` is the cause: measured when ``h``'s family is the true one
+    or a pool rival (its world), declared otherwise."""
+    from .measured import TRUE_WORLD, Unmeasurable, outcomes_of
+    etype = (experiment or {}).get("type")
+    if etype not in CATALOGUE:
+        return "no_information"
+    _, rivals = hypothesis_set(truth)
+    world = TRUE_WORLD if h.family == truth["family"] else next(
+        (f"pool:{r.family}" for r in rivals if r.source == "generic" and r.family == h.family), None)
+    if world is None:
+        return declared_outcome(experiment, h)
+    try:
+        return outcomes_of(experiment, truth)[world]
+    except Unmeasurable:
+        return declared_outcome(experiment, h)
 
 
 def _h(h: Hypothesis) -> dict:
@@ -205,6 +208,11 @@ def candidate_experiments(truth: dict) -> list[dict]:
             out += [{"type": etype, "columns": [c]} for c in sorted(cols)]
         elif etype == "segment_metrics":
             out += [{"type": etype, "column": c} for c in sorted(segcols)]
+        elif etype == "compare_profiles_before_after":
+            # the whole table, and each suspect column on its own (from the truth's onset when it has one)
+            out.append({"type": etype})
+            onset = {"onset": str(truth["onset"])[:10]} if truth.get("onset") else {}
+            out += [{"type": etype, "columns": [c], **onset} for c in sorted(cols | segcols)]
         else:
             out.append({"type": etype})
     return out
@@ -213,8 +221,3 @@ def candidate_experiments(truth: dict) -> list[dict]:
 def best_share(truth: dict) -> float:
     """The highest discrimination share any catalogue experiment reaches for this truth."""
     return max((discrimination(e, truth).score for e in candidate_experiments(truth)), default=1.0) or 1.0
-
-
-def known_disagreement(family: str, etype: str) -> str | None:
-    """Why the measured outcome of ``etype`` under ``family`` may differ from the table, or None."""
-    return KNOWN_DISAGREEMENTS.get((family, etype)) or KNOWN_DISAGREEMENTS.get(("*", etype))

@@ -8,7 +8,12 @@ A rubric is three kinds of YAML file in ``grading/rubrics/``:
 - ``manual.yaml``: the manually graded dimensions, each an anchored scale of 5 levels with an
   example answer per failure family;
 - ``<scenario>.yaml``: per-scenario settings: the cell timeout, optional item point overrides and
-  the interviewer's hint ladder (3 hints, least to most revealing; interviewer-only).
+  optionally a hint ladder (3 hints, least to most revealing; interviewer-only) that must hold
+  under every family of the scenario's pool.
+
+The ladder an interviewer gives comes from the family the seed drew (``Rubric.ladder``): hint 1 is
+the scenario's (or the defaults'), hints 2 and 3 the drawn family's (``Family.hints`` in its
+module), so no ladder written for one family points a candidate at it when another was drawn.
 
 Every file is checked against a JSON schema and cross-checked on load; a problem raises
 :class:`RubricError` with one line naming the file, the field path and what is allowed.
@@ -113,7 +118,7 @@ AUTOGRADED_SCHEMA: dict = {
 }
 
 SCENARIO_SCHEMA: dict = {
-    "type": "object", "additionalProperties": False, "required": ["scenario", "hint_ladder"],
+    "type": "object", "additionalProperties": False, "required": ["scenario"],
     "properties": {
         "scenario": _ID,
         "cell_timeout": _TIMEOUT,
@@ -255,8 +260,21 @@ class Rubric:
 
     @property
     def hint_ladder(self) -> tuple[Hint, ...]:
-        """The interviewer's hints, least to most revealing. Interviewer-only."""
+        """The scenario's own hints (or the defaults), least to most revealing: the ladder when the
+        drawn family is not known. Interviewer-only; sessions use ``ladder(family)``."""
         return self.settings.hint_ladder
+
+    def ladder(self, family: str | None) -> tuple[Hint, ...]:
+        """The hints for a variant that planted ``family``: hint 1 the scenario's, hints 2 and 3
+        the family's own (``Family.hints``), each prompting what the scenario's hint of that level
+        prompts. A family without hints (or None) gets the scenario's ladder."""
+        from data_generators import registry
+        cls = registry.families().get(family) if family else None
+        own = tuple(getattr(cls, "hints", ()) or ())
+        if len(own) != len(self.hint_ladder) - 1:
+            return self.hint_ladder
+        first, *rest = self.hint_ladder
+        return (first,) + tuple(Hint(h.level, " ".join(t.split()), h.prompts) for h, t in zip(rest, own))
 
     @property
     def cell_timeout(self) -> int:
@@ -584,7 +602,7 @@ def _load_scenario_file(path: str, stamp: float, item_ids: tuple[str, ...], defa
     bad = [k for k in points if k not in item_ids]
     if bad:
         raise RubricError(f"{p.name}: points.{bad[0]}: no such item; allowed: {', '.join(item_ids)}")
-    hints = _hints(doc["hint_ladder"], set(item_ids), p.name, "hint_ladder")
+    hints = _hints(doc["hint_ladder"], set(item_ids), p.name, "hint_ladder") if "hint_ladder" in doc else None
     return ScenarioSettings(doc["scenario"], doc.get("cell_timeout", default_timeout),
                             MappingProxyType(dict(points)), hints, p)
 
@@ -635,8 +653,10 @@ def load_rubric(scenario: str | None = None, *, directory: str | Path | None = N
             raise RubricError(f"scenario must be a scenario name (lower-case letters, digits and _), got {scenario!r}")
         path = d / f"{scenario}.yaml"
         if path.is_file():
-            settings = _load_scenario_file(str(path), _stamp(path), tuple(i.id for i in items),
-                                           settings.cell_timeout)
+            own = _load_scenario_file(str(path), _stamp(path), tuple(i.id for i in items),
+                                      settings.cell_timeout)
+            settings = own if own.hint_ladder is not None else ScenarioSettings(
+                own.scenario, own.cell_timeout, own.points, settings.hint_ladder, own.source)
         else:
             settings = ScenarioSettings(scenario, settings.cell_timeout, settings.points,
                                         settings.hint_ladder, None)

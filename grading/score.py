@@ -16,13 +16,14 @@ Every function here is pure: the same card and truth give the same score, whoeve
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from data_generators import registry
 
-from .discrimination import RED_FLAGS, Hypothesis, best_share, discrimination, outcome
+from .discrimination import RED_FLAGS, Hypothesis, best_share, discrimination, outcome_under
 
 # The control's answer: nothing planted (``data_generators.NO_FAILURE``).
 NO_FAILURE = registry.NO_FAILURE
@@ -33,11 +34,13 @@ DEFAULT_POINTS = {"family": 2, "culprit": 2, "discrimination": 3, "expectations"
 _POSITIVE = {
     "gap_closes": r"clos|drop|fall|decreas|lower|down|match|near|similar|shrink|disappear|vanish|reduc|converg|in line|back|level",
     "segment_worse": r"wors|lower|drop|below|fail|poor|weak|bad",
+    "mix_moved": r"\bmix|share|dominat|concentrat|moved|composition|each level|every level|keeps",
     "shift_found": r"separat|distinguish|drift|shift|differ|above|high|find|found|detect",
     "changed": r"chang|differ|jump|scale|unit|spike|shift|factor|x\s?\d+|times",
     "differs": r"differ|mismatch|disagree|not match|inconsistent|diverg|skew",
     "miscalibrated": r"above|overestim|higher|exceed|too high|miscalib|inflat|match",
     "threshold_change_helps": r"more|recall|catch|lower|reduc|improv|cheaper|fewer",
+    "threshold_change_hurts": r"rais|increas|higher|cost more|more cost|wors|more expensive|flags more|hurt",
     "recovers": r"recover|improv|back|restor|better|return|regain",
     "signal_spurious": r"above 0\.5|still|well above|spurious|high|stays? (?:good|high)",
 }
@@ -258,10 +261,12 @@ def score_card(card: dict | None, truth: dict, *, brief: dict | None = None,
             right_true = bool(re.search(_NEGATIVE, yes.lower()))
             right_false = any(re.search(p, no.lower()) for p in _POSITIVE.values())
         else:
-            own = outcome(exp or {}, Hypothesis(fam or "", tuple(hyp.get("columns") or ()),
-                                                tuple((hyp.get("segment") or {}).items())))
-            pos = _POSITIVE.get(own.split(":")[0])
-            right_true = bool(pos and re.search(pos, yes.lower()))
+            own = outcome_under(exp or {}, Hypothesis(fam or "", tuple(hyp.get("columns") or ()),
+                                                      tuple((hyp.get("segment") or {}).items())), truth)
+            # the direction the experiment really moves under the card's hypothesis: a positive
+            # outcome ("gap_closes") or, where it measures its negative one, a null result
+            pos = _POSITIVE.get(own.split(":")[0], _NEGATIVE)
+            right_true = bool(re.search(pos, yes.lower()))
             right_false = bool(re.search(_NEGATIVE, no.lower()))
         ef = 1.0 if (right_true and right_false) else 0.5
         ev = ("both outcomes stated, in the right direction" if ef == 1
@@ -300,6 +305,7 @@ def score_card(card: dict | None, truth: dict, *, brief: dict | None = None,
     if "red_flag_experiment" in res.flags and res.total > RED_FLAG_CAP * res.max:
         # a random intervention is not a first experiment, however well the rest is phrased
         factor = RED_FLAG_CAP * res.max / res.total
-        res.items = [ItemScore(i.id, round(i.points * factor, 4), i.max,
+        # rounded down, so the capped items never sum above the cap
+        res.items = [ItemScore(i.id, math.floor(i.points * factor * 1e4) / 1e4, i.max,
                                i.evidence + f" (x{factor:.2f}: capped, red-flag experiment)") for i in res.items]
     return res

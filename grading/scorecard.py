@@ -131,7 +131,7 @@ def build(result: GradeResult, *, hints: list[dict] | None = None, manual: dict 
     """
     from .rubric import load_rubric
     rubric = load_rubric(result.scenario)
-    ladder = rubric.hint_ladder
+    ladder = rubric.ladder((truth or {}).get("family"))  # the drawn family's hints
     logged = _check_hints(list(hints or []), len(ladder))
     committed = _parse((result.card_info or {}).get("committed_at"))
     before = [h for h in logged if committed is None or _parse(h["at"]) <= committed]

@@ -240,14 +240,16 @@ def released_notebook(scenario: str, *, root: Path = REPO) -> Path:
 
 
 def candidate_folder(scenario: str, *, seed: int, out: str | Path, truth: str | Path | None = None,
-                     n_offline=None, n_production=None, execute_notebook: bool = False) -> Path:
+                     n_offline=None, n_production=None, execute_notebook: bool = False,
+                     measure: bool = True) -> Path:
     """Write a candidate folder: the released notebook beside one variant's data and the team's report
-    (``livescreen.candidate``; never the truth)."""
+    (``livescreen.candidate``; never the truth; ``measure``: store the measured outcomes in the truth)."""
     from livescreen.candidate import write_candidate_folder
     sc = load_scenario(scenario)
     nb_src = released_notebook(sc.name)
     out = Path(out)
-    write_candidate_folder(sc.name, seed=seed, out=out, truth=truth, n_offline=n_offline, n_production=n_production)
+    write_candidate_folder(sc, seed=seed, out=out, truth=truth, n_offline=n_offline, n_production=n_production,
+                           measure=measure)
     shutil.copyfile(nb_src, out / f"{sc.name}.ipynb")
     if execute_notebook:
         execute(out / f"{sc.name}.ipynb")

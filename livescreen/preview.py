@@ -10,7 +10,10 @@
     that notebook executed headless (nbclient) and rendered with nbconvert.
 ``interviewer.html`` and ``interviewer/truth.json``
     what was planted (family, culprits, onset, segment, decoys) and every figure the validator
-    measured on this variant, with its threshold and verdict.
+    measured on this variant, with its threshold and verdict. The truth records the variant's sizes
+    and scenario file but not the grader's measured outcomes (``grading.measured``: every rival
+    world, about a minute of CPU that a preview does not show); grading the preview's folder
+    measures them then, from that file.
 """
 from __future__ import annotations
 
@@ -94,7 +97,8 @@ def preview(file, *, seed: int, out, family: str | None = None, n_offline=None, 
     try:
         cand = work / "candidate"
         variant = write_candidate_folder(sc, seed=seed, out=cand, truth=work / "interviewer" / "truth.json",
-                                         family=family, n_offline=n_offline, n_production=n_production)
+                                         family=family, n_offline=n_offline, n_production=n_production,
+                                         measure=False)
         nb_path = cand / f"{sc.name}.ipynb"
         nbformat.write(candidate_notebook(sc), nb_path)
         shown = nbformat.read(nb_path, as_version=4)

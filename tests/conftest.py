@@ -27,3 +27,20 @@ def small_variant_factory():
         return cache[key]
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_measurements(tmp_path_factory):
+    """One measurement of each variant's outcomes for the whole run (``grading.measured``): every
+    test, xdist worker and subprocess (``session new``'s measuring process, the CLI) reads what the
+    first to need it measured, kept in one folder of this run's temporary tree."""
+    from grading.measured import CACHE_ENV
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "measured-outcomes"
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before

@@ -27,15 +27,16 @@ def test_scenarios_lists_names():
 
 
 def test_generate_writes_candidate_and_truth_apart(tmp_path):
-    """Does `generate` write the candidate folder and, separately, the truth?"""
+    """Does `generate` write the candidate folder and, separately, the truth with the measured outcomes?"""
     out, truth = tmp_path / "cand", tmp_path / "secret" / "truth.json"
+    # the variant tests/grading measures once for the run (tests/conftest.py shared_measurements)
     r = run("generate", "saas_churn", "--seed", "4", "--out", str(out), "--truth", str(truth),
-            "--family", "target_leakage", "--n-offline", "1000", "--n-production", "1000")
+            "--family", "prior_shift", "--n-offline", "3000", "--n-production", "3000")
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in out.iterdir()) == ["offline.csv", "production.csv", "recomputed.csv", "schema.json",
                                                     "team_report.json"]
     t = json.loads(truth.read_text())
-    assert t["seed"] == 4 and t["family"] == "target_leakage" and t["culprits"]
+    assert t["seed"] == 4 and t["family"] == "prior_shift" and "truth" in t["outcomes"]["worlds"]
     assert "truth" not in r.stdout.split(str(truth))[0].lower() or "grading side" in r.stdout
 
 

@@ -45,3 +45,35 @@ def test_make_help_lists_demo_and_test():
     readme = (ROOT / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+GROUPED = """
+import os, pytest
+pytestmark = pytest.mark.xdist_group("one")
+
+@pytest.fixture(scope="module")
+def built():
+    with open(os.environ["SETUPS"], "a") as fh:
+        fh.write(os.environ.get("PYTEST_XDIST_WORKER", "main") + "\\n")
+    return True
+
+@pytest.mark.parametrize("i", range(8))
+def test_uses_it(built, i):
+    assert built
+"""
+
+
+def test_an_xdist_group_runs_on_one_worker_and_builds_its_module_fixture_once(tmp_path):
+    """With the suite's own options (-n 2 --dist loadgroup), do a module's tests marked with one
+    xdist_group run on one worker, so its expensive module fixture is built once? (pytest 9.2 with
+    pytest-xdist 3.8 spread them over both workers and built it on each: pytest is pinned below 9.)"""
+    import os
+    import sys
+    (tmp_path / "test_grouped.py").write_text(GROUPED)
+    (tmp_path / "test_other.py").write_text("import pytest\n@pytest.mark.parametrize('i', range(8))\ndef test_x(i):\n    pass\n")
+    setups = tmp_path / "setups.txt"
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup", "-p", "no:cacheprovider",
+                          "-c", os.devnull, "--rootdir", str(tmp_path), str(tmp_path)],
+                         capture_output=True, text=True, env={**os.environ, "SETUPS": str(setups)}, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert len(setups.read_text().split()) == 1, setups.read_text()

@@ -124,6 +124,13 @@ class Family:
     symptoms: ClassVar[tuple[str, ...]] = ()
     expert: ClassVar[tuple[tuple[str, str], ...]] = ()
     outcomes: ClassVar[dict[str, str]] = {}
+    # The reference card's expected results (if true, if false) when it runs an expert experiment
+    # other than the family's reference whose result here differs from what it shows for the
+    # family that leads with it (grading.answers.reference_card); otherwise that family's apply.
+    expected_with: ClassVar[dict[str, tuple[str, str]]] = {}
+    # the interviewer's hints 2 and 3 (hint 1 is the scenario's, the same for every family): nudges
+    # toward the deciding check, never naming the cause (grading.rubric.Rubric.ladder)
+    hints: ClassVar[tuple[str, ...]] = ()
     added_column: ClassVar[AddedColumn | None] = None
     placeholder_moves: ClassVar[bool] = False  # its placeholder column drifts (not control-safe)
     measure: ClassVar[Measure] = Measure(label="", effect=0.1, minimum=0.05)

@@ -48,13 +48,24 @@ class CalibrationMismatch(Family):
     symptoms = (
         "Far more cases are flagged than turn out positive: the scores run well above the outcomes.",
     )
+    hints = (
+        'Compare what the scores promise with what happens: among rows scored around 0.6, how many turn out positive?',
+        'Draw a reliability diagram on labelled production rows across every score range, refit the map from score to rate on older rows and check it on newer ones.',
+    )
     expert = (
         ("recalibrate",
          "a reliability diagram shows scores far above outcomes in every range: calibrated to another base rate, not to a changed world"),
         ("threshold_by_cost",
-         "on over-confident scores a threshold set by cost flags fewer and costs less"),
+         "the threshold that minimises the cost on the offline rows, whose rate the scores were calibrated to, "
+         "costs more in production: there the scores promise more positives than turn up"),
     )
-    outcomes = {"recalibrate": "miscalibrated:severely", "threshold_by_cost": "threshold_change_helps"}
+    outcomes = {"recalibrate": "miscalibrated:severely", "threshold_by_cost": "threshold_change_hurts"}
+    # threshold_by_cost leads imbalance_wrong_metric's list, where the cost falls; here it rises
+    expected_with = {"threshold_by_cost": (
+        "the threshold that minimises the cost on the offline rows raises the cost in production, "
+        "where the scores promise more positives than turn up",
+        "the threshold best offline costs about the same in production as it does offline",
+    )}
     strength = 0.5  # positive share of the team's (undersampled) training data
     strength_response = 1  # measured: tests/engine/test_effect_control.py
     measure = Measure(label="mean production score - production positive rate", effect=0.455, minimum=0.1)

@@ -45,6 +45,10 @@ class ConceptDrift(Family):
         "If true, retrain on recent data and monitor; if false, check the data pipeline."
     )
     symptoms = (RANKS_WORSE_LATELY,)
+    hints = (
+        'Ask whether the same inputs still lead to the same outcomes in production as offline.',
+        'Retrain on the earliest labelled production weeks and score the later ones: does a fresh model beat the served one?',
+    )
     expert = (
         ("retrain_on_recent",
          "if how outcomes depend on the inputs changed, a model refitted on recent labelled weeks recovers"),

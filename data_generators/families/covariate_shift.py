@@ -86,6 +86,10 @@ class CovariateShift(Family):
         "If true, reweight or retrain on production-like data for {cols}; if false, check for label issues."
     )
     symptoms = (RANKS_WORSE_THAN_OFFLINE,)
+    hints = (
+        "Ask which inputs look different in production than offline, and whether the model's errors follow them.",
+        "Train a classifier to tell offline rows from production rows and look at the column it relies on, then at how the model does where production's inputs moved.",
+    )
     expert = (
         ("domain_classifier",
          "a classifier telling offline rows from production rows names the inputs that moved"),

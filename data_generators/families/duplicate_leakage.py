@@ -52,6 +52,10 @@ class DuplicateLeakage(Family):
         "If true, deduplicate and split before resampling; if false, check the features."
     )
     symptoms = (RANKS_FAR_WORSE_THAN_OFFLINE,)
+    hints = (
+        'Ask whether the rows the team tested on are really unseen: could the same record sit on both sides of the split?',
+        "Count identical rows (inputs and outcome alike) across the team's train and test rows, and evaluate again with each kept once.",
+    )
     expert = (
         ("dedup_then_split",
          "if copies of test rows sit in the training set, removing them first brings offline AUC down to the online level"),

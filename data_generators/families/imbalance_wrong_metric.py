@@ -73,6 +73,10 @@ class ImbalanceWrongMetric(Family):
     symptoms = (
         "Almost no positive {entity} is flagged, although the offline report looks excellent.",
     )
+    hints = (
+        "Ask what the team's headline metric rewards when positives are rare, and what the brief's costs reward.",
+        "Pick the threshold that minimises the brief's cost on the offline test rows and apply it in production: how much of the cost goes away?",
+    )
     expert = (
         ("threshold_by_cost",
          "with rare positives, a threshold chosen by the brief's costs catches far more of them at a lower total cost"),

@@ -47,6 +47,10 @@ class NoFailure(Family):
     symptoms = (
         "Stakeholders ask whether the model can be trusted for the next quarter.",
     )
+    hints = (
+        'Ask how large the differences you see are compared with what chance alone would produce on this many rows.',
+        'Pick the check that would show a real failure if there were one, and read its result against its interval before acting.',
+    )
     expert = (
         ("retrain_on_recent",
          "an experiment that would show a real failure if there were one; within its band, nothing moved"),

@@ -74,16 +74,20 @@ class PreprocessingLeakage(Family):
         "If true, move the encoding inside the cross-validation pipeline; if false, investigate drift."
     )
     symptoms = (RANKS_FAR_WORSE_THAN_OFFLINE,)
+    hints = (
+        'Look at each input the team derived from the outcome or from all rows at once, and at when it was computed.',
+        'Rebuild the derived inputs from training rows only and evaluate again, or shuffle the outcomes and see whether the pipeline still finds signal.',
+    )
+    # Not ``label_permutation_test``: shuffling the labels exposes a leak only when the leaky fit is
+    # re-run on the shuffled labels, and here the encoded rate arrives computed in the data; measured
+    # at the live size it reports signal_real as under every rival (food_delivery_late, seed 0).
     expert = (
         ("drop_columns_retrain",
          "a column computed with every offline label stops carrying the test labels once it is left out"),
-        ("label_permutation_test",
-         "with shuffled labels a leaky pipeline still scores above chance"),
     )
     outcomes = {
         "drop_columns_retrain": "gap_closes",
         "domain_classifier": "shift_found:{culprit}",
-        "label_permutation_test": "signal_spurious",
         "recalibrate": "miscalibrated:mildly",
     }
     added_column = AddedColumn(key="__encoded", names=("seller_dispute_rate", "seller_claim_rate_hist"))

@@ -51,6 +51,10 @@ class SchemaChange(Family):
         "If true, fix the unit of {cols} upstream and backfill; if false, look at the labels."
     )
     symptoms = (RANKS_WORSE_LATELY,)
+    hints = (
+        'Find the date after which production rows stop looking like the offline ones, and the column that changes at that date.',
+        "Compare each raw column's profile before and after that date: its range, its typical value and its missing share.",
+    )
     expert = (
         ("compare_profiles_before_after",
          "a change upstream shows as a column whose profile jumps at one date"),

@@ -22,7 +22,8 @@ Offline AUC - online AUC on the labelled production rows.
 Reference experiment
 --------------------
 ``randomized_holdout``: the matured production rows without an outcome are a different population
-(their scores differ from the labelled rows'). ``reference`` measures the AUC on the randomized
+(their inputs differ from the labelled rows', most on the past policy's column; the team's scores
+barely separate them). ``reference`` measures the AUC on the randomized
 holdout rows against the AUC on the whole population (every label, known to the engine only): the
 holdout estimates production faithfully, so the difference left is small.
 """
@@ -56,6 +57,10 @@ class SelectionBias(Family):
     )
     decision = "If true, keep a randomized holdout and reweight; if false, keep the model."
     symptoms = (RANKS_WORSE_THAN_OFFLINE,)
+    hints = (
+        'Ask which rows ever receive an outcome, and whether they are the rows the model will be asked about.',
+        'Among production rows old enough to have an outcome, compare the rows that have one with the rows that lack one.',
+    )
     expert = (
         ("randomized_holdout",
          "outcomes from rows chosen at random show the population production serves, not the one the past policy picked"),

@@ -46,6 +46,10 @@ class SimpsonMix(Family):
     symptoms = (
         "Since launch the model ranks {entity}s less well overall than the offline report promised.",
     )
+    hints = (
+        'Compare the metric inside each segment with the overall one: do they tell the same story?',
+        "Break the metric down by the column whose composition moved between offline and production, and compare each segment's figure across the two periods.",
+    )
     expert = (
         ("segment_metrics",
          "per-segment AUC on the mixing column shows every level holding while the pooled figure falls"),
@@ -53,7 +57,7 @@ class SimpsonMix(Family):
          "the mixing column's level shares moved between offline and production"),
     )
     outcomes = {
-        "segment_metrics": "segment_worse:{segment}",
+        "segment_metrics": "mix_moved:{segment}",
         "compare_profiles_before_after": "changed:{segment}",
         "domain_classifier": "shift_found:{segment}",
     }

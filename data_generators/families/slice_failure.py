@@ -54,6 +54,10 @@ class SliceFailure(Family):
     symptoms = (
         "Complaints come from one part of the {entity} base, where flagged and unflagged cases look alike.",
     )
+    hints = (
+        'Ask whether the model fails everywhere or in one part of the population.',
+        "Break production's ranking quality down by each categorical column, with intervals, and look for one level well below the rest.",
+    )
     expert = (
         ("segment_metrics",
          "per-segment AUC with intervals shows one segment far below the rest"),

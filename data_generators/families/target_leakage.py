@@ -42,6 +42,10 @@ class TargetLeakage(Family):
         "If true, remove {cols} from the features (it is recorded after the outcome) and retrain; if false, look at drift next."
     )
     symptoms = (RANKS_FAR_WORSE_THAN_OFFLINE,)
+    hints = (
+        'Look at how much of the offline result rests on a single input, and what the model can still do without it.',
+        'For each strong input, ask when its value becomes known relative to the moment of scoring, and whether the outcome itself could set it.',
+    )
     expert = (
         ("drop_columns_retrain",
          "if the top feature is only known after the outcome, retraining without it brings offline AUC down to the online level; a real signal would not"),

@@ -48,6 +48,10 @@ class TemporalLeakage(Family):
         "If true, evaluate with out-of-time splits and drop the time proxy; if false, look for a failing segment."
     )
     symptoms = (RANKS_FAR_WORSE_THAN_OFFLINE,)
+    hints = (
+        "Ask how the team's test rows were chosen, and whether the model was scored on days earlier than some of the days it learned from.",
+        "Train only on the earliest offline rows and test on the latest, as production will, and compare with the team's figure.",
+    )
     expert = (
         ("out_of_time_split",
          "scoring on the latest rows instead of random ones shows the offline AUC a future-facing model really gets"),

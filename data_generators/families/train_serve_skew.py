@@ -45,6 +45,10 @@ class TrainServeSkew(Family):
         "If true, serve {cols} from the same code path as training; if false, look at drift."
     )
     symptoms = (RANKS_WORSE_THAN_OFFLINE,)
+    hints = (
+        'Ask whether the values the model received in production are the values the feature pipeline would compute for the same rows.',
+        'Join what was served to the offline recomputation row by row, and see which column disagrees and how the score moves with the recomputed values.',
+    )
     expert = (
         ("served_vs_recomputed",
          "joining served features to their offline recomputation row by row shows a feature computed two ways"),

@@ -47,11 +47,14 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
             os.chown(os.path.join(dirpath, f), uid, gid, follow_symlinks=False)
 
 
-def deliver(candidate_id: str, *, scenario: str, seed: int, store: Path | None = None) -> Path:
-    """Build ``scenario``'s variant ``seed`` for the candidate and put it in their home.
+def deliver(candidate_id: str, *, scenario: str, seed: int, store: Path | None = None, measure: bool = True,
+            n_offline: int | None = None, n_production: int | None = None) -> Path:
+    """Build ``scenario``'s variant ``seed`` for the candidate and put it in their home (``n_offline``,
+    ``n_production``: its rows, default the scenario's).
 
     Returns the delivered folder (``/home/<candidate>/<scenario>``). The truth is written to
-    ``<store>/<candidate>/truth.json`` only. An existing delivered folder is not replaced.
+    ``<store>/<candidate>/truth.json`` only (with the measured outcomes unless ``measure`` is False:
+    ``grading.measured``). An existing delivered folder is not replaced.
     """
     from livescreen.notebooks import candidate_folder
     name = candidate_name(candidate_id)
@@ -61,7 +64,8 @@ def deliver(candidate_id: str, *, scenario: str, seed: int, store: Path | None =
     if dest.exists():
         raise HubError(f"{dest} already exists: the candidate has their folder (collect it, or remove it first)")
     with tempfile.TemporaryDirectory(prefix=".deliver-", dir=mine) as tmp:
-        folder = candidate_folder(scenario, seed=seed, out=Path(tmp) / scenario, truth=mine / "truth.json")
+        folder = candidate_folder(scenario, seed=seed, out=Path(tmp) / scenario, truth=mine / "truth.json",
+                                  measure=measure, n_offline=n_offline, n_production=n_production)
         os.chmod(mine / "truth.json", 0o600)
         (mine / "delivered.json").write_text(json.dumps({"scenario": scenario, "folder": str(dest)}))
         staged = Path(user.pw_dir) / f".{scenario}.delivering"

@@ -49,7 +49,7 @@ def state(session_id: str, *, after: int = 0, viewer: str | None = None, home=No
     }
     if after == 0:  # what does not change during a session: sent once
         rubric = load_rubric(row["scenario"])
-        out["ladder"] = [{"level": h.level, "text": h.text, "prompts": list(h.prompts)} for h in rubric.hint_ladder]
+        out["ladder"] = [{"level": h.level, "text": h.text, "prompts": list(h.prompts)} for h in rubric.ladder(truth.get("family"))]
         out["manual"] = _manual(row["scenario"], truth.get("family") if revealed else None)
         out["labels"] = {str(k): v for k, v in rubric.labels.items()}
     if row["status"] != "open" and row["scorecard"]:

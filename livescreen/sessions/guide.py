@@ -74,9 +74,14 @@ def guide(scenario: str) -> str:
     out += ["## Hint ladder (least to most revealing)", "",
             "Press the hint's button in the console as you say it: the time is logged, and items the hint "
             f"prompts keep {rubric.formula.prompted_credit:g} of their points when the card comes after it.", "",
-            "| level | say | prompts |", "|---|---|---|"]
-    for h in rubric.hint_ladder:
-        out.append(f"| {h.level} | {h.text} | {', '.join(h.prompts) or 'nothing'} |")
+            "Hint 1 is the same whatever was drawn; hints 2 and 3 are the drawn family's, and the console "
+            "shows the ones for this session.", "",
+            "| family | level | say | prompts |", "|---|---|---|---|"]
+    first = rubric.hint_ladder[0]
+    out.append(f"| every family | {first.level} | {first.text} | {', '.join(first.prompts) or 'nothing'} |")
+    for fam in fams:
+        for h in rubric.ladder(fam)[1:]:
+            out.append(f"| {fam} | {h.level} | {h.text} | {', '.join(h.prompts) or 'nothing'} |")
     out += ["", "## What strong and weak answers look like", "",
             ("The scenario plants one of these families, drawn by the session's secret seed: "
              + ", ".join(f"`{f}`" for f in fams) + ".") if len(fams) > 1 else

@@ -139,7 +139,8 @@ def session_folder(session_id: str, *, home=None) -> Path:
 # ------------------------------------------------------------------------------ new
 def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Path | None = None,
                 hub: bool = False, hub_user: str | None = None, service_url: str | None = None, home=None,
-                n_offline: int | None = None, n_production: int | None = None, start: bool = False) -> dict:
+                n_offline: int | None = None, n_production: int | None = None, start: bool = False,
+                measure: str | bool = "background") -> dict:
     """Create a session: a secret seed, the variant, the candidate folder, the record.
 
     Parameters
@@ -156,6 +157,11 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
         root). Unlike ``hub``, ``candidate`` stays the applicant tracking system's id.
     service_url : where the candidate's kernel reaches the session service (local mode).
     start : start the phase clock now (else the interviewer starts it from the console or CLI).
+    measure : when to measure every catalogue experiment's outcome in the candidate's world and its
+        rivals' into the truth (``grading.measured``), so grading is a look-up: ``"background"``
+        (default: after the folder is delivered and the session recorded, in a detached process on
+        the interviewer side, ``livescreen.sessions.measuring``), ``"now"`` (before returning), or
+        False (at the first grading).
 
     Returns
     -------
@@ -179,8 +185,12 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
     if hub_user and os.geteuid() != 0:
         raise SessionError("--hub-user delivers into the candidate's hub home, which needs root: run it with sudo")
     token = None
+    if measure not in ("background", "now", True, False):
+        raise SessionError(f"measure must be 'background', 'now' or False, got {measure!r}")
+    now_ = measure in ("now", True)
     if hub:
-        out, truth, hub_user = _deliver_to_hub(candidate.strip(), scenario=scenario, seed=seed)
+        out, truth, hub_user = _deliver_to_hub(candidate.strip(), scenario=scenario, seed=seed, measure=now_,
+                                               n_offline=n_offline, n_production=n_production)
     else:
         out = Path(out) if out else Path("candidates") / session_id
         out = out.resolve()
@@ -189,7 +199,7 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
         truth_file = session_folder(session_id, home=folder) / "truth.json"
         try:
             candidate_folder(scenario, seed=seed, out=out, truth=truth_file, n_offline=n_offline,
-                             n_production=n_production)
+                             n_production=n_production, measure=now_)
             truth = json.loads(truth_file.read_text())
         finally:
             truth_file.unlink(missing_ok=True)  # the truth lives in the database, not in a loose file
@@ -212,6 +222,9 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
            "token_hash": token_hash(token) if token else None}
     with eng.begin() as conn:
         conn.execute(sessions.insert().values(**row))
+    if measure == "background":
+        from .measuring import start as start_measuring
+        start_measuring(session_id, home=folder)
     if start:
         start_session(session_id, home=folder)
     return {"id": session_id, "candidate": row["candidate"], "scenario": scenario, "folder": str(out),
@@ -226,7 +239,8 @@ def _hub_error():
         return ()
 
 
-def _deliver_to_hub(candidate: str, *, scenario: str, seed: int) -> tuple[Path, dict, str]:
+def _deliver_to_hub(candidate: str, *, scenario: str, seed: int, measure: bool = True,
+                    n_offline: int | None = None, n_production: int | None = None) -> tuple[Path, dict, str]:
     """Deliver the variant into the candidate's hub home (``livescreen.hub.exchange``, as root).
 
     Returns the delivered folder, the truth (read from the hub's grader-only store) and the hub user.
@@ -239,7 +253,8 @@ def _deliver_to_hub(candidate: str, *, scenario: str, seed: int) -> tuple[Path, 
                            "leave out --hub to make a local folder") from None
     try:
         user = candidate_name(candidate)
-        dest = deliver(candidate, scenario=scenario, seed=seed)
+        dest = deliver(candidate, scenario=scenario, seed=seed, measure=measure, n_offline=n_offline,
+                       n_production=n_production)
         truth = json.loads(truth_file(candidate).read_text())
     except _hub_error() as exc:
         raise SessionError(str(exc)) from None
@@ -465,10 +480,11 @@ def next_phase(session_id: str, *, to: str | None = None, by: str | None = None,
 
 
 def add_hint(session_id: str, level: int, *, by: str | None = None, home=None) -> dict:
-    """Log a hint of the scenario's ladder (1-3), with the server's time and the text to say."""
+    """Log a hint of the session's ladder (1-3: the scenario's first hint, then the drawn family's),
+    with the server's time and the text to say."""
     from grading.rubric import load_rubric
     row = get(session_id, home=home)
-    ladder = load_rubric(row["scenario"]).hint_ladder
+    ladder = load_rubric(row["scenario"]).ladder((row.get("truth") or {}).get("family"))
     if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= len(ladder):
         raise SessionError(f"hint level must be a whole number from 1 to {len(ladder)}, got {level!r}")
     h = ladder[level - 1]
@@ -575,7 +591,7 @@ def collect(session_id: str, *, home=None) -> Path:
     return dest
 
 
-def _card_result(row) -> "object":
+def _card_result(row, *, home=None) -> "object":
     """The scorecard's items scored from the service's first card (pure; no notebook run)."""
     from dataclasses import asdict
 
@@ -589,6 +605,9 @@ def _card_result(row) -> "object":
     except (OSError, ValueError):
         pass
     card = row["card"]
+    if card is not None:  # scored by the outcomes measured for this truth (waits for a running measurement)
+        from .measuring import ready
+        truth = ready(row, home=home)["truth"]
     sc = score_card(card, truth, brief=meta.get("brief"), known_columns=(meta.get("schema") or {}).get("features", []),
                     points=item_points(row["scenario"]))
     flags = set(sc.flags)
@@ -603,7 +622,8 @@ def grade(session_id: str, *, home=None) -> dict:
     """Collect the candidate's folder and autograde it with nbgrader against the truth; rebuild the scorecard."""
     from grading.grader import grade as grade_submission
     import inspect
-    row = get(session_id, home=home)
+    from .measuring import ready
+    row = ready(get(session_id, home=home), home=home)  # the outcomes graded by (waits for a running measurement)
     sub = collect(session_id, home=home)  # the copy carries the service's first card as the committed one
     extra = {}
     if row["card"] is not None and "first_card" in inspect.signature(grade_submission).parameters:
@@ -644,7 +664,10 @@ def scorecard(session_id: str, *, home=None) -> dict:
     from grading.grader import GradeResult
     from grading.scorecard import session_card
     row = get(session_id, home=home)
-    result = GradeResult(**row["result"]) if row["result"] else _card_result(row)
+    if not row["result"] and row["card"] is not None:
+        from .measuring import ready
+        row = ready(row, home=home)  # the card and the scorecard read the measured outcomes
+    result = GradeResult(**row["result"]) if row["result"] else _card_result(row, home=home)
     tl = timeline(session_id, home=home)
     rated = ratings_for(session_id, home=home)["ratings"]
     return session_card(result, session={"id": row["id"], "candidate": row["candidate"], "scenario": row["scenario"],

@@ -9,7 +9,7 @@ Two tiers:
   the seeds listed in ``KNOWN_SEED_FAILURES`` and the pairs in ``UNCALIBRATED``), that every effect
   is within +/-15% of its target, and that every variant's difficulty index is the one the
   committed sweep records. The README's scenario x family table is that sweep
-  (``livescreen validate all --seeds 0-14 --out docs/calibration/pool_sweep.csv``); the pools'
+  (``livescreen validate all --seeds 0-49 --out docs/calibration/pool_sweep.csv``); the pools'
   difficulty band is checked on it.
 """
 from __future__ import annotations
@@ -37,9 +37,10 @@ PAIRS = [(name, fam) for name in dg.list_scenarios() for fam in dg.load_scenario
 # not resolve the failure on that seed; the pairs' sweep figures are in the README's table.
 UNCALIBRATED = {
     ("account_takeover", "group_leakage"): "the group split leaves 0.061 > 0.0437 (0.5 x symptom) on seed 103 "
-                                           "(1.8% positives: the gap is noisy)",
-    ("credit_default", "prior_shift"): "prior correction leaves 0.0491 > 0.0423 (0.3 x symptom) on seed 104",
-    ("lead_conversion", "concept_drift"): "refit on recent rows leaves 0.0856 > 0.0489 (0.35 x symptom) on seed 103",
+                                           "(1.8% positives: the gap is noisy; at one strength it spreads "
+                                           "-0.015 to 0.118 over seeds 0-7, so no target or strength in "
+                                           "the pool entry holds it: 4 of 9 seeds pass at 0.14, 3 of 9 at "
+                                           "0.12 with strength 6)",
 }
 
 
@@ -92,36 +93,44 @@ def test_every_family_of_the_pool_validates_on_one_seed(name, family):
 # Written from the committed sweep by `python -m data_generators.sweep CSV --lists THIS_FILE`.
 KNOWN_SEED_FAILURES = {
     ('account_takeover', 'schema_change'): {
-        7: 'effect_band=0.1768 (|effect/target - 1| <= 0.15)',
+        38: 'effect_band=0.1767 (|effect/target - 1| <= 0.15)',
+        49: 'effect_band=0.1672 (|effect/target - 1| <= 0.15)',
     },
     ('account_takeover', 'target_leakage'): {
         3: 'effect_band=-0.17 (|effect/target - 1| <= 0.15)',
         10: 'decoy_2_suspicious_legit_visible=4.0 (importance rank <= 3)',
+        16: 'effect_band=-0.2447 (|effect/target - 1| <= 0.15)',
+        42: 'effect_band=-0.1623 (|effect/target - 1| <= 0.15)',
     },
     ('ad_click_through', 'concept_drift'): {
-        5: 'reference=0.0775 (<= 0.35 x symptom = 0.0600 (retrain on the first 60% of labelled post-onset rows; offline AUC - its AUC on the later 40%))',
-        7: 'effect_band=-0.5743 (|effect/target - 1| <= 0.15)',
+        41: "decoy_3_noise_segment_visible=-0.1198 (segment's change net of the rest within 3 SE (0.111))",
+    },
+    ('ad_click_through', 'duplicate_leakage'): {
+        15: 'effect_band=0.1572 (|effect/target - 1| <= 0.15)',
+        17: "decoy_3_noise_segment_visible=-0.0915 (segment's change net of the rest within 3 SE (0.087))",
+        18: 'effect_band=0.1997 (|effect/target - 1| <= 0.15)',
+        28: "decoy_3_noise_segment_visible=-0.1006 (segment's change net of the rest within 3 SE (0.071))",
+        35: "decoy_3_noise_segment_visible=-0.0773 (segment's change net of the rest within 3 SE (0.071))",
+        40: 'effect_band=0.1955 (|effect/target - 1| <= 0.15)',
+        48: 'effect_band=-0.1851 (|effect/target - 1| <= 0.15)',
     },
     ('card_chargebacks', 'label_delay'): {
         6: "decoy_2_noise_segment_visible=-0.1381 (segment's change net of the rest within 3 SE (0.120))",
     },
     ('card_chargebacks', 'simpson_mix'): {
-        3: 'worst_level_auc_drop=0.0536 (<= 0.05 (every level holds))',
-    },
-    ('content_recommendation_ctr', 'covariate_shift'): {
-        1: "reference=0.2934 (<= 0.4 x symptom = 0.2017 (importance-weight offline test rows by the culprit's density ratio; |weighted offline AUC - online AUC|))",
-        11: "reference=0.2333 (<= 0.4 x symptom = 0.1932 (importance-weight offline test rows by the culprit's density ratio; |weighted offline AUC - online AUC|))",
+        45: 'reference=0.0552 (<= 0.5 x symptom = 0.0450 (online AUC reweighted to the offline mix of the mixing column; |offline - that|))',
     },
     ('content_recommendation_ctr', 'no_failure'): {
         13: "decoy_3_noise_segment_visible=-0.0661 (segment's change net of the rest within 3 SE (0.064))",
     },
     ('credit_default', 'imbalance_wrong_metric'): {
         5: "decoy_3_noise_segment_visible=-0.1535 (segment's change net of the rest within 3 SE (0.144))",
+        16: "reference=0.4177 (<= 0.5 x symptom = 0.4002 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
+        40: "reference=0.3928 (<= 0.5 x symptom = 0.3920 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
     },
-    ('hospital_readmission', 'covariate_shift'): {
-        6: 'effect_band=0.1581 (|effect/target - 1| <= 0.15)',
-        7: "reference=0.0363 (<= 0.4 x symptom = 0.0309 (importance-weight offline test rows by the culprit's density ratio; |weighted offline AUC - online AUC|))",
-        11: "reference=0.0339 (<= 0.4 x symptom = 0.0304 (importance-weight offline test rows by the culprit's density ratio; |weighted offline AUC - online AUC|))",
+    ('hospital_readmission', 'duplicate_leakage'): {
+        24: "decoy_2_noise_segment_visible=-0.0966 (segment's change net of the rest within 3 SE (0.083))",
+        30: "decoy_2_noise_segment_visible=-0.0351 (segment's change net of the rest within 3 SE (0.035))",
     },
     ('insurance_lapse', 'group_leakage'): {
         6: "decoy_3_noise_segment_visible=-0.0754 (segment's change net of the rest within 3 SE (0.068))",
@@ -129,30 +138,38 @@ KNOWN_SEED_FAILURES = {
     ('insurance_lapse', 'no_failure'): {
         13: "decoy_3_noise_segment_visible=-0.069 (segment's change net of the rest within 3 SE (0.065))",
     },
-    ('marketplace_seller_risk', 'covariate_shift'): {
-        0: 'effect_band=-0.2034 (|effect/target - 1| <= 0.15)',
-        2: "reference=0.0452 (<= 0.4 x symptom = 0.0300 (importance-weight offline test rows by the culprit's density ratio; |weighted offline AUC - online AUC|))",
-        3: 'effect_band=-0.2061 (|effect/target - 1| <= 0.15)',
-        11: "decoy_3_noise_segment_visible=-0.1137 (segment's change net of the rest within 3 SE (0.107))",
+    ('lead_conversion', 'no_failure'): {
+        33: 'auc_gap_within_noise=0.0404 (<= min(3.0 SE = 0.0600, 0.04)); gap +0.0404 with nothing planted, beyond 0.04',
+    },
+    ('lead_conversion', 'target_leakage'): {
+        40: 'decoy_2_suspicious_legit_visible=4.0 (importance rank <= 3)',
     },
     ('marketplace_seller_risk', 'label_delay'): {
-        10: 'effect_band=0.1699 (|effect/target - 1| <= 0.15)',
-    },
-    ('payment_fraud', 'schema_change'): {
-        13: 'decoy_1_suspicious_legit_visible=4.0 (importance rank <= 3)',
-    },
-    ('payment_fraud', 'selection_bias'): {
-        3: 'decoy_0_harmless_drift_does_not_resolve=0.0541 (>= 0.6 x symptom = 0.0545)',
+        47: "decoy_3_noise_segment_visible=-0.1202 (segment's change net of the rest within 3 SE (0.113))",
     },
     ('ride_cancellations', 'imbalance_wrong_metric'): {
         3: "decoy_3_noise_segment_visible=-0.1436 (segment's change net of the rest within 3 SE (0.132))",
+        24: "reference=0.3992 (<= 0.5 x symptom = 0.3826 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
+        28: "reference=0.3901 (<= 0.5 x symptom = 0.3836 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
+        30: "reference=0.3956 (<= 0.5 x symptom = 0.3919 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
+        43: "reference=0.3857 (<= 0.5 x symptom = 0.3795 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
+    },
+    ('saas_churn', 'label_delay'): {
+        18: "decoy_3_noise_segment_visible=-0.0826 (segment's change net of the rest within 3 SE (0.079))",
+    },
+    ('saas_churn', 'target_leakage'): {
+        49: "decoy_3_noise_segment_visible=-0.118 (segment's change net of the rest within 3 SE (0.109))",
+    },
+    ('support_escalation', 'calibration_mismatch'): {
+        23: "decoy_3_noise_segment_visible=-0.1413 (segment's change net of the rest within 3 SE (0.097))",
+        40: "decoy_3_noise_segment_visible=-0.0807 (segment's change net of the rest within 3 SE (0.081))",
     },
     ('support_escalation', 'temporal_leakage'): {
         2: "decoy_3_noise_segment_visible=-0.0759 (segment's change net of the rest within 3 SE (0.072))",
+        19: "decoy_3_noise_segment_visible=-0.0737 (segment's change net of the rest within 3 SE (0.072))",
     },
     ('telecom_churn', 'covariate_shift'): {
-        1: "reference=0.3282 (<= 0.4 x symptom = 0.2120 (importance-weight offline test rows by the culprit's density ratio; |weighted offline AUC - online AUC|))",
-        2: "reference=0.2455 (<= 0.4 x symptom = 0.2030 (importance-weight offline test rows by the culprit's density ratio; |weighted offline AUC - online AUC|))",
+        20: "decoy_2_noise_segment_visible=-0.1261 (segment's change net of the rest within 3 SE (0.125))",
     },
 }
 # Pairs whose mean difficulty index over the committed sweep lies outside their pool's band
@@ -160,16 +177,6 @@ KNOWN_SEED_FAILURES = {
 # sweep.BAND_WIDTH), with the figure: recalibrating their difficulty (a smaller or larger effect
 # moves it) is open work. Written by `python -m data_generators.sweep CSV --lists THIS_FILE`.
 OUTSIDE_BAND: dict[tuple[str, str], str] = {
-    ('ad_click_through', 'temporal_leakage'): "mean 0.38 over seeds 0-14; band 0.38-0.68",
-    ('ad_click_through', 'duplicate_leakage'): "mean 0.70 over seeds 0-14; band 0.38-0.68",
-    ('content_recommendation_ctr', 'covariate_shift'): "mean 0.21 over seeds 0-14; band 0.31-0.61",
-    ('content_recommendation_ctr', 'slice_failure'): "mean 0.69 over seeds 0-14; band 0.31-0.61",
-    ('credit_default', 'covariate_shift'): "mean 0.35 over seeds 0-14; band 0.45-0.75",
-    ('food_delivery_late', 'imbalance_wrong_metric'): "mean 0.70 over seeds 0-14; band 0.32-0.62",
-    ('hospital_readmission', 'covariate_shift'): "mean 0.61 over seeds 0-14; band 0.29-0.59",
-    ('marketplace_seller_risk', 'preprocessing_leakage'): "mean 0.30 over seeds 0-14; band 0.40-0.70",
-    ('payment_fraud', 'schema_change'): "mean 0.33 over seeds 0-14; band 0.33-0.63",
-    ('telecom_churn', 'covariate_shift'): "mean 0.20 over seeds 0-14; band 0.30-0.60",
 }
 # The seeds the full tier sweeps (every pair of every pool, in blocks of BLOCK): as many as fit its
 # 30-minute budget on 2 workers. One validation costs 0.6-3.5 s of CPU (measured with
@@ -178,7 +185,10 @@ OUTSIDE_BAND: dict[tuple[str, str], str] = {
 # 2-core machine, idle (`livescreen validate all --seeds 0-14 --workers 2`, 2026-12-03). With the
 # builder's per-seed effect control (a variant that misses its target is planted again) the committed
 # sweep recorded 2,185 CPU-s for the 960 variants (2.28 s each; 2,177 s in the sweep before it).
-CI_SEEDS = range(15)
+# Seeds 0-14 took the full tier to 31 min 23 s in CI (2026-12-03; hospital_readmission's blocks
+# 180-196 s each): the full tier re-checks seeds 0-9 (640 variants, each against the committed
+# sweep's row), and the committed sweep holds seeds 0-49.
+CI_SEEDS = range(10)
 
 
 @pytest.mark.full
@@ -236,8 +246,6 @@ def test_outside_band_lists_exactly_the_sweeps_pairs_outside_their_band():
     assert outside == set(OUTSIDE_BAND)
 
 
-@pytest.mark.xfail(strict=True, reason="measured in the committed sweep: the pairs listed in OUTSIDE_BAND have "
-                                       "a mean difficulty outside their pool's band (recalibration is open work)")
 def test_every_pair_sits_in_its_pools_difficulty_band():
     """In the committed sweep, does every pair's mean difficulty index sit within BAND_WIDTH of its
     pool's median pair mean?"""

@@ -9,18 +9,33 @@ import pytest
 import data_generators as dg
 from grading.answers import reference_card
 from grading.grader import grade
+from grading.rubric_points import item_points
 from grading.score import score_card
 from livescreen.demo import fill_card
 from livescreen.notebooks import candidate_folder, execute
 
+from .conftest import GRADED, ROWS, host
+
 SCENARIOS = dg.list_scenarios()
-# every (scenario, family) pair of the shipped pools, the control aside (it has its own checks)
-PAIRS = [(n, f) for n in SCENARIOS for f in dg.load_scenario(n).pool if f != dg.NO_FAILURE]
+# Graded by measured discrimination: each pair builds its rival worlds (seconds each). make test
+# ranks lead_conversion's calibration mismatch (the variant the other fast grading tests measure);
+# the full tier ranks every family (selection bias and Simpson mix included) in the first scenario
+# hosting it, each family's variants on one worker.
+# make test ranks the run's graded variant (conftest.GRADED); the full tier every family's first host
+FAST = {GRADED}
+PAIRS = sorted({(host(f), 0, f, ROWS) for f in dg.FAMILIES} | FAST)
 
 
-def _truth(name, family=None):
-    v = dg.build_variant(name, 0, family=family or dg.load_scenario(name).pool[0], n_offline=1500, n_production=1500)
-    return v.truth.to_dict(), v.brief, v.schema["features"]
+def group(family: str):
+    return pytest.mark.xdist_group(f"measured-{family}")
+
+
+@pytest.fixture
+def truth_of(measured_variant):
+    def make(name, family=None, seed=0, rows=ROWS):
+        v = measured_variant(name, seed, family, rows)
+        return v.truth.to_dict(), v.brief, v.schema["features"]
+    return make
 
 
 def submissions(truth, brief, features):
@@ -60,14 +75,16 @@ def ranking_holds(scores: dict) -> list[str]:
     return bad
 
 
-@pytest.mark.parametrize("name, family", PAIRS, ids=lambda v: str(v))
-def test_synthetic_submissions_rank_as_an_expert_would(name, family):
+@pytest.mark.parametrize("name, seed, family, rows", [pytest.param(*p, marks=[group(p[2])] if p in FAST else [group(p[2]), pytest.mark.full])
+                                                      for p in PAIRS], ids=lambda v: str(v))
+def test_synthetic_submissions_rank_as_an_expert_would(name, seed, family, rows, truth_of):
     """Reference full, blank 0, "tune" at most 10%, and the others in an expert's order, for every
-    family of every pool (selection bias and Simpson mix included)?"""
-    truth, brief, features = _truth(name, family)
+    family (selection bias and Simpson mix included), by measured discrimination, with the points
+    the shipped rubric grades with?"""
+    truth, brief, features = truth_of(name, family, seed, rows)
     scores = {}
     for kind, card in submissions(truth, brief, features).items():
-        s = score_card(card, truth, brief=brief, known_columns=features)
+        s = score_card(card, truth, brief=brief, known_columns=features, points=item_points(name))
         scores[kind] = s.total / s.max
         if kind == "tune":
             assert "red_flag_experiment" in s.flags
@@ -76,7 +93,8 @@ def test_synthetic_submissions_rank_as_an_expert_would(name, family):
 
 def test_a_grader_that_passes_anything_fails_the_check():
     """Would a grader that gives everyone full marks be caught by the ranking check?"""
-    truth, brief, features = _truth("saas_churn")
+    v = dg.build_variant("saas_churn", 0, family="target_leakage", n_offline=1500, n_production=1500)
+    truth, brief, features = v.truth.to_dict(), v.brief, v.schema["features"]
     scores = {k: 1.0 for k in submissions(truth, brief, features)}
     assert ranking_holds(scores)
 
@@ -91,7 +109,7 @@ def control_submissions(truth, brief):
     subs = {"reference": reference_card(truth, brief=brief)}
     for d in truth["decoys"]:
         story = {**truth, "family": dg.registry.get_decoy(d["kind"]).rival, "culprits": d["columns"],
-                 "segment": d.get("segment"), "decoys": []}
+                 "segment": d.get("segment"), "decoys": [], "outcomes": None}  # the decoy's story: its own reference
         subs[f"claims_{d['kind']}"] = reference_card(story, brief=brief)
     return subs
 
@@ -111,14 +129,15 @@ def test_there_is_a_control_scenario():
     assert {d["kind"] for d in truth.decoys} == set(dg.DECOY_KINDS)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_on_the_control_a_claimed_failure_earns_at_most_half(seed):
+@pytest.mark.full
+@pytest.mark.parametrize("seed", [pytest.param(s, marks=group(dg.NO_FAILURE)) for s in (0, 1, 2)])
+def test_on_the_control_a_claimed_failure_earns_at_most_half(seed, measured_variant):
     """Nothing planted: does "nothing is broken" get full marks and each decoy's story at most half?"""
-    v = dg.build_variant(CONTROL[0], seed, family=dg.NO_FAILURE, n_offline=1500, n_production=1500)
+    v = measured_variant(CONTROL[0], seed, dg.NO_FAILURE)
     truth, features = v.truth.to_dict(), v.schema["features"]
     scores = {}
     for kind, card in control_submissions(truth, v.brief).items():
-        s = score_card(card, truth, brief=v.brief, known_columns=features)
+        s = score_card(card, truth, brief=v.brief, known_columns=features, points=item_points(CONTROL[0]))
         scores[kind] = s.total / s.max
     assert len(scores) == 1 + len(truth["decoys"])
     assert control_holds(scores) == [], scores

@@ -180,13 +180,20 @@ def test_malformed_yaml_names_the_line(rubric_copy):
     assert "\n" not in str(info.value)
 
 
+def _ladder(prompts3=("family",)):
+    """A scenario's own hint ladder (optional in its file), for the malformed-file cases."""
+    return [{"level": 1, "text": "Look at the offline report again.", "prompts": []},
+            {"level": 2, "text": "Which check would tell your top two apart?", "prompts": []},
+            {"level": 3, "text": "Where does the evidence concentrate?", "prompts": list(prompts3)}]
+
+
 @pytest.mark.parametrize("change,message", [
     (lambda d: d.__setitem__("scenario", "saas"), r"saas_churn\.yaml: scenario: 'saas' must equal the file name"),
     (lambda d: d.__setitem__("points", {"charm": 5}), r"saas_churn\.yaml: points\.charm: no such item; allowed: family"),
-    (lambda d: d["hint_ladder"][2].__setitem__("prompts", ["culprits"]),
+    (lambda d: d.__setitem__("hint_ladder", _ladder(prompts3=["culprits"])),
      r"saas_churn\.yaml: hint_ladder\[3\]\.prompts: unknown item 'culprits'"),
     (lambda d: d.__setitem__("cell_timeout", "fast"), r"saas_churn\.yaml: cell_timeout: 'fast' is not allowed; allowed: an integer"),
-    (lambda d: d["hint_ladder"].reverse(), r"saas_churn\.yaml: hint_ladder: levels are \[3, 2, 1\]"),
+    (lambda d: d.__setitem__("hint_ladder", _ladder()[::-1]), r"saas_churn\.yaml: hint_ladder: levels are \[3, 2, 1\]"),
 ])
 def test_malformed_scenario_file(rubric_copy, change, message):
     """Is a malformed scenario rubric reported with its file and field path?"""
@@ -336,6 +343,32 @@ def test_hints_do_not_name_the_family(label, scenario):
         text = h.text.lower()
         found = sorted(w for w in forbidden if re.search(r"(?<![a-z])" + re.escape(w.lower()), text))
         assert not found, f"{label} hint {h.level} gives away {found}: {h.text}"
+
+
+def _pool_ladders():
+    for s in list_scenarios():
+        for fam in load_scenario(s).pool:
+            yield s, fam
+
+
+@pytest.mark.parametrize("scenario,family", list(_pool_ladders()))
+def test_the_ladder_comes_from_the_drawn_family(scenario, family):
+    """Are a session's hints the scenario's first hint and the drawn family's own two (from its
+    module), never a ladder written for another family of the pool, and do they name no family,
+    no giveaway word and no culprit?"""
+    from data_generators import registry
+    r = load_rubric(scenario)
+    ladder = r.ladder(family)
+    assert [h.level for h in ladder] == list(HINT_LEVELS) and ladder[0] == r.hint_ladder[0]
+    assert [h.text for h in ladder[1:]] == [" ".join(t.split()) for t in registry.get_family(family).hints]
+    assert [h.prompts for h in ladder] == [h.prompts for h in r.hint_ladder]
+    others = {h.text for f in load_scenario(scenario).pool if f != family for h in r.ladder(f)[1:]}
+    assert not others & {h.text for h in ladder[1:]}, "two families of a pool share a hint"
+    forbidden = set(GIVEAWAYS) | {f.replace("_", " ") for f in FAMILIES} | set(FAMILIES)
+    forbidden |= {t for f in FAMILIES for t in f.split("_") if t not in GENERIC_TOKENS} | _culprit_names(scenario)
+    for h in ladder:
+        found = sorted(w for w in forbidden if re.search(r"(?<![a-z])" + re.escape(w.lower()), h.text.lower()))
+        assert not found, f"{scenario}/{family} hint {h.level} gives away {found}: {h.text}"
 
 
 @pytest.mark.parametrize("label,scenario", list(_hint_ladders()))

@@ -95,9 +95,10 @@ def run(hub_root):
     (a, _), (b, pb) = add_candidates(hub_root, "ba", "bb")
     link_a = users.link_path(a, users.set_link(a, state=state))
     home = root / "store" / "sessions"
+    # never scored here: no measuring process, no measured outcomes
     row = session.new_session(scenario=SC, candidate="ats-77", hub_user=a, home=home,
-                              out=root / "out" / "interview", n_offline=4000, n_production=4000)
-    exchange.deliver(b, scenario=SC, seed=3, store=root / "store")
+                              out=root / "out" / "interview", n_offline=4000, n_production=4000, measure=False)
+    exchange.deliver(b, scenario=SC, seed=3, store=root / "store", measure=False)
     hub = start_hub(state=state, spawner_args=["--LabApp.expose_app_in_browser=True"])
     try:
         with sync_playwright() as p:

@@ -25,6 +25,8 @@ from livescreen.demo import fill_card
 from livescreen.notebooks import candidate_folder
 
 SC = "saas_churn"
+# ``graded`` is a module fixture: on one xdist worker it is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("grading-sandbox")
 
 CHEAT = '''
 import json, os

@@ -72,7 +72,8 @@ def world(hub_root):
     state = root / "state"
     (a, pa), (b, pb) = add_candidates(hub_root, "a", "b")
     for n, seed in ((a, 1), (b, 2)):
-        exchange.deliver(n, scenario=SC, seed=seed, store=root / "store")
+        # the grader's measured outcomes are not what these tests are about: left to a grading nobody runs
+        exchange.deliver(n, scenario=SC, seed=seed, store=root / "store", measure=False)
     (root / "store" / "gradebook.db").write_bytes(b"SQLite format 3\x00")  # where the lasting gradebook lives
     os.chmod(root / "store" / "gradebook.db", 0o600)
     iv = unique_id("iv")  # an interviewer login (hub admin, group interviewers): no Unix user, no server
@@ -313,7 +314,8 @@ def test_the_first_card_cannot_be_forged_or_replaced(world):
     a = world["a"]
     home = world["root"] / "store" / "sessions"
     row = session.new_session(scenario=SC, candidate="ats-1234", hub_user=a.name, home=home,
-                              out=world["root"] / "sessions-out" / "interview", n_offline=2000, n_production=2000)
+                              out=world["root"] / "sessions-out" / "interview", n_offline=2000, n_production=2000,
+                              measure=False)  # never scored here
     out = world["kernel"].execute(FORGE, timeout=60)
     assert out["status"] == "ok", out
     got = json.loads(out["stdout"].strip().splitlines()[-1])
@@ -392,10 +394,10 @@ def test_only_interviewers_open_the_console_and_candidates_post_only_to_their_ow
     status, _ = c.request("POST", CONSOLE + "api/events", {"kind": "cell", "label": "too-early"})
     assert status == 403, status
     row = session.new_session(scenario=SC, candidate=c_name, hub=True, interviewers=[world["interviewer"].name],
-                              home=home)
+                              home=home, measure=False)  # never scored here
     assert row["hub_user"] == c_name
     other = session.new_session(scenario=SC, candidate="ats-other", out=world["root"] / "other-out", home=home,
-                                n_offline=500, n_production=500)
+                                n_offline=500, n_production=500, measure=False)
 
     # the candidate's own hub token, through the hub's proxy: events and the card land in their session only
     status, body = c.request("POST", CONSOLE + "api/events", {"kind": "cell", "label": "c-cell-1", "error": False})

@@ -64,7 +64,7 @@ def candidate(tmp_path_factory):
     """A fresh candidate folder (its truth kept outside it)."""
     root = tmp_path_factory.mktemp("browser")
     out = candidate_folder(SCENARIO, seed=5, out=root / "candidate", truth=root / "truth.json",
-                           n_offline=4000, n_production=4000)
+                           n_offline=4000, n_production=4000, measure=False)  # nobody grades it here
     assert (out / f"{SCENARIO}.ipynb").is_file()
     assert not (out / "truth.json").exists()
     return out

@@ -20,7 +20,7 @@ import pytest
 
 from livescreen.sessions import session as S
 
-from .conftest import card_for
+from .conftest import ROWS, card_for
 from .helpers import Service, call
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -74,7 +74,7 @@ def test_a_session_in_the_console_from_hint_to_scorecard(home, tmp_path, kernel_
     try:
         made = S.new_session(scenario="saas_churn", candidate="ATS-2026-17", interviewers=["ana", "bo"],
                              out=tmp_path / "candidate", service_url=svc.url, home=home, start=True,
-                             n_offline=1500, n_production=1500)
+                             n_offline=ROWS["n_offline"], n_production=ROWS["n_production"])
         sid, folder = made["id"], Path(made["folder"])
         truth = S.get(sid, home=home)["truth"]
         brief = json.loads((folder / "schema.json").read_text())["brief"]

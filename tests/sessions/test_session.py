@@ -154,7 +154,7 @@ def test_purge_refuses_open_sessions_and_leaves_an_audit_line_without_personal_d
 def test_the_session_commands_run_a_session_and_bad_input_is_one_line(home, tmp_path, capsys):
     """Do `livescreen session new|hint|rate|close|scorecard` work, and does a bad level exit 2 with one line?"""
     assert main(["session", "new", "--scenario", "saas_churn", "--candidate", "ATS-9", "--out",
-                 str(tmp_path / "c"), "--start", "--n-offline", "800", "--n-production", "800"]) == 0
+                 str(tmp_path / "c"), "--start", "--n-offline", "3000", "--n-production", "3000"]) == 0
     out = capsys.readouterr().out
     sid = out.split()[1]
     assert "seed" not in out.lower()
@@ -185,7 +185,7 @@ def test_the_interviewer_guides_are_generated_from_the_scenario_and_rubric(tmp_p
         text = guide(name)
         assert (docs / f"{name}.md").read_text() == text, f"rebuild with `livescreen guide` ({name})"
         rubric = load_rubric(name)
-        assert all(h.text in text for h in rubric.hint_ladder)
+        assert all(h.text in text for f in families_of(name) for h in rubric.ladder(f))
         assert all(f"### {p}" in text for p, _ in S.phase_plan(name))
         for fam in families_of(name):
             example = rubric.dimensions[0].level(5).examples.get(fam)  # manual.yaml has none for the control
@@ -219,3 +219,36 @@ def test_a_retried_send_is_recorded_once(made, home):
     again = S.record_card(sid, card, uid="c-1", home=home)
     assert first["first"] is True and again == first
     assert [e["kind"] for e in S.timeline(sid, home=home)] == ["cell", "card"]
+
+
+def test_session_new_returns_before_the_outcomes_are_measured_and_grading_waits_for_them(home, tmp_path):
+    """Does ``session new`` record the session and hand over the folder first, measure the outcomes in
+    a detached interviewer-side process into the store's truth (never into the folder), and does
+    grading wait for that process and then read them?"""
+    from grading.measured import worlds_needed
+    from livescreen.sessions import measuring
+    # measure="background", as the CLI does (the process reads the run's shared measurement when
+    # another test made it first: tests/conftest.py shared_measurements)
+    out = S.new_session(scenario="saas_churn", candidate="ATS-bg", out=tmp_path / "cand", home=home,
+                        n_offline=ROWS["n_offline"], n_production=ROWS["n_production"])
+    assert int((home / "sessions" / out["id"] / "measuring.pid").read_text()) > 0
+    row = S.get(out["id"], home=home)
+    assert not measuring.done(row["truth"]), "session new waited for the measurement"
+    ready = measuring.ready(row, home=home)
+    stored = S.get(out["id"], home=home)["truth"]
+    assert ready["truth"] == stored and set(stored["outcomes"]["worlds"]) == set(worlds_needed(stored))
+    assert stored["outcomes"]["candidate_rows"] == [ROWS["n_offline"], ROWS["n_production"]]
+    blob = b"".join(p.read_bytes() for p in (tmp_path / "cand").rglob("*") if p.is_file())
+    assert b"outcomes" not in blob and b"gap_closes" not in blob
+
+
+def test_grading_measures_itself_when_the_measuring_process_is_gone(made, home, monkeypatch):
+    """When no measuring process runs (it crashed, or the session was made without one), does
+    grading measure in its own process instead of waiting?"""
+    from livescreen.sessions import measuring
+    (home / "sessions" / made[0]["id"]).mkdir(parents=True, exist_ok=True)
+    (home / "sessions" / made[0]["id"] / "measuring.pid").write_text("999999999")  # no such process
+    calls = []
+    monkeypatch.setattr(measuring, "measure_now", lambda sid, home=None: calls.append(sid) or {"outcomes": {"worlds": {"x": 1}}})
+    row = measuring.ready(S.get(made[0]["id"], home=home), home=home, wait=60)
+    assert calls == [made[0]["id"]] and row["truth"]["outcomes"]["worlds"] == {"x": 1}

@@ -1,6 +1,7 @@
 """The first-experiment card: its check, its form, and committing it."""
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -219,17 +220,20 @@ def test_the_form_keeps_its_card_as_a_draft(tmp_path, fresh_case):
     assert draft_card(case.folder)["source"] == "form"
 
 
-def test_the_grader_scores_a_refused_draft(tmp_path, variants, cases):
+def test_the_grader_scores_a_refused_draft(tmp_path, small_variant_factory):
     """Is a card refused for a free-text family scored from the draft, the family matched as the rubric
-    promises, and flagged as not committed?"""
+    promises, and flagged as not committed?
+
+    On make test's one measured variant (saas_churn seed 4, prior_shift, 3,000 rows a side: see
+    tests/grading/conftest.py GRADED), whose outcomes the run measures once for every test."""
     from grading.autograde import load_card
+    from grading.measured import attach, case_of
     from grading.score import score_card
-    v = variants("saas_churn")
-    truth = v.truth.to_dict()
-    case = cases["saas_churn"]
-    col = truth["culprits"][0] if truth.get("culprits") else case.features[0]
-    card = a_card(case, hypothesis={"family": "a target leak: recorded after the outcome", "columns": [col]},
-                  experiment={"type": "drop_columns_retrain", "columns": [col]})
+    v = small_variant_factory("saas_churn", 4, family="prior_shift", n_offline=3000, n_production=3000)
+    truth = attach(copy.copy(v)).truth.to_dict()  # the session-cached variant keeps its truth
+    case = case_of(v)
+    card = a_card(case, hypothesis={"family": "the base rate of churn changed in production", "columns": []},
+                  experiment={"type": "reweight_for_prior"})
     with pytest.raises(CardError):
         commit_card(card, tmp_path, case=case)
     graded, info = load_card(tmp_path, None)

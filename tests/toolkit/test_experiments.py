@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
@@ -57,7 +58,8 @@ def test_catalogue_is_complete():
               "threshold_by_cost", "retrain_on_recent"}
     assert set(E.CATALOGUE) == listed
     assert set(E.RED_FLAGS) == {"tune_hyperparameters", "more_data", "bigger_model", "retrain_as_is"}
-    assert all(len(v) == 2 for v in E.OUTCOMES.values())
+    # each vocabulary: the positive finding, the null result, then any other finding it can report
+    assert all(len(v) >= 2 for v in E.OUTCOMES.values())
 
 
 def test_each_experiment_is_declared_once_with_its_runner():
@@ -217,3 +219,39 @@ def test_threshold_by_cost_helps_under_imbalance(case_of):
     """Does choosing the threshold by cost cut the production cost when positives are rare?"""
     r = run_experiment(case_of("account_takeover"), {"type": "threshold_by_cost"})
     assert r.outcome == "threshold_change_helps" and r.figures["cost_after"] < r.figures["cost_before"]
+
+
+@needs("ad_click_through", "saas_churn")
+def test_randomized_holdout_sees_the_rows_a_past_policy_refused(small_variant_factory, case_of):
+    """Do the matured rows a past policy left unlabelled differ from the labelled ones on the input it
+    selected by (even where the team's scores barely tell them apart), while labels missing at random
+    look like the rest?"""
+    from livescreen.toolkit import Case
+    v = small_variant_factory("ad_click_through", 0, family="selection_bias", n_offline=4000, n_production=4000)
+    case = Case.from_frames(offline=v.offline, production=v.production, recomputed=v.recomputed, metadata=v.metadata())
+    r = run_experiment(case, {"type": "randomized_holdout"})
+    assert r.outcome == "differs" and r.details["top_column"] == v.truth.culprits[0], r.to_dict()
+    # on the labelled rows where the refused ones lie, the model ranks worse than offline
+    assert r.figures["auc_labelled_like_unlabelled"] < r.figures["offline_auc"] - 0.05, r.figures
+    assert run_experiment(case_of("saas_churn"), {"type": "randomized_holdout"}).outcome == "same"
+    # a third of the matured labels lost at random: rows are missing, but the population is the same
+    base = case_of("saas_churn")
+    prod = base.production.copy()
+    lost = (np.random.default_rng(0).random(len(prod)) < 0.3) & base.matured(prod)
+    prod.loc[lost, base.label] = np.nan
+    at_random = Case.from_frames(offline=base.offline, production=prod, recomputed=base.recomputed,
+                                 metadata=base.metadata)
+    r = run_experiment(at_random, {"type": "randomized_holdout"})
+    assert r.outcome == "same" and r.figures["unlabelled_share_matured"] > 0.2, r.to_dict()
+
+
+@needs("lead_conversion")
+def test_threshold_by_cost_hurts_where_scores_are_calibrated_to_the_offline_rate(small_variant_factory):
+    """Does the threshold best on the offline rows raise the production cost when the model was
+    calibrated to the offline rows' (balanced) rate and production's positives are rarer?"""
+    from livescreen.toolkit import Case
+    v = small_variant_factory("lead_conversion", 0, family="calibration_mismatch", n_offline=4000, n_production=4000)
+    case = Case.from_frames(offline=v.offline, production=v.production, recomputed=v.recomputed, metadata=v.metadata())
+    r = run_experiment(case, {"type": "threshold_by_cost"})
+    assert r.outcome == "threshold_change_hurts" and r.figures["cost_after"] > 1.1 * r.figures["cost_before"], r.figures
+    assert "costs more in production" in r.summary

@@ -6,7 +6,7 @@ import pytest
 import data_generators as dg
 
 
-def planted_variant(scenario, family, *, seeds, n):
+def planted_variant(scenario, family, *, seeds, n, controlled=True):
     """Return a module-scoped fixture building ``scenario`` with ``family`` planted, once per seed.
 
     Parameters
@@ -17,11 +17,19 @@ def planted_variant(scenario, family, *, seeds, n):
         One variant per seed (the fixture is parametrised over them).
     n : int
         Rows in each of the offline and production tables.
+    controlled : bool
+        As a candidate gets it, the effect held to the pool entry's target (``build_variant``); False:
+        the one planting at the family's own strength, before the builder's effect control.
     """
 
     @pytest.fixture(scope="module", params=tuple(seeds))
     def variant(request):
-        return dg.build_variant(scenario, request.param, family=family, n_offline=n, n_production=n)
+        if controlled:
+            return dg.build_variant(scenario, request.param, family=family, n_offline=n, n_production=n)
+        from data_generators.variant import build_world, finish_variant
+        sc = dg.load_scenario(scenario)
+        world, planted, decoys = build_world(sc, request.param, family=family, n_offline=n, n_production=n)
+        return finish_variant(sc, request.param, world, planted, decoys)
 
     return variant
 

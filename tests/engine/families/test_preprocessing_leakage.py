@@ -1,4 +1,6 @@
-"""Structural tests of the preprocessing-leakage family (marketplace_seller_risk), at 4,000 + 4,000 rows."""
+"""Structural tests of the preprocessing-leakage family (support_escalation, the pool whose target
+gap, 0.16, is the largest: marketplace_seller_risk's 0.085 and food_delivery_late's 0.06 sit under the
+0.1 gap asked here), at 4,000 + 4,000 rows."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +13,7 @@ N = 4_000
 SEEDS = (0, 1)
 
 
-variant = planted_variant("marketplace_seller_risk", "preprocessing_leakage", seeds=SEEDS, n=N)
+variant = planted_variant("support_escalation", "preprocessing_leakage", seeds=SEEDS, n=N)
 
 
 def test_truth_names_the_encoded_column(variant):
