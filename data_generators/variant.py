@@ -33,6 +33,11 @@ FILES = {"offline": "offline.csv", "production": "production.csv",
 EFFECT_CONTROL_TOLERANCE = 0.07
 EFFECT_CONTROL_STEPS = 2
 STRENGTH_SCALE_LIMITS = (0.4, 2.5)
+# When the closest of those plantings still misses the validator's band (a symptom that jumps with
+# the strength, so the secant overshoots), at most EFFECT_RESCUE_STEPS more plantings bisect by
+# false position between the two plantings that bracket the target (``bracket_scale``). A variant
+# within the band never takes them, so it is the same variant with or without them.
+EFFECT_RESCUE_STEPS = 3
 
 
 @dataclass
@@ -268,6 +273,8 @@ def build_variant(scenario, seed, *, family=None, n_offline=None, n_production=N
     depends on the seed's culprit, onset and sample noise as well as on the family's strength, so
     the variant is planted again, with the strength scaled, when its symptom misses the target by
     more than ``EFFECT_CONTROL_TOLERANCE``. Every candidate then gets a failure of the same size.
+    Then each decoy holds itself on its side of the validator's line (``Decoy.hold``: a noise
+    segment whose planted dip came out beyond noise has it undone).
     """
     sc = load_scenario(scenario)
     seed = check_seed(seed)
@@ -282,7 +289,10 @@ def build_variant(scenario, seed, *, family=None, n_offline=None, n_production=N
     w = sc.spec["world"]
     n_off = _check_rows(n_offline, "n_offline", w.get("n_offline", 20_000))
     n_prod = _check_rows(n_production, "n_production", w.get("n_production", 20_000))
-    return control_effect(sc, seed, family=family, n_offline=n_off, n_production=n_prod)
+    variant = control_effect(sc, seed, family=family, n_offline=n_off, n_production=n_prod)
+    for decoy in variant._decoys:
+        decoy.hold(variant)
+    return variant
 
 
 def measured_effect(variant: Variant) -> float:
@@ -308,7 +318,9 @@ def control_effect(sc: Scenario, seed: int, *, family: str, n_offline: int, n_pr
     strength scaled: first a proportional step (strength x target / symptom, or its inverse when
     the family's symptom falls with its strength), then a secant step through the two plantings
     (none when they slope against the family's declared response: noise, not strength); at most ``EFFECT_CONTROL_STEPS`` corrections, the scale within
-    ``STRENGTH_SCALE_LIMITS``. The planting closest to the target is kept, so the control never
+    ``STRENGTH_SCALE_LIMITS``; when the closest still misses the validator's band, up to
+    ``EFFECT_RESCUE_STEPS`` false-position steps between the plantings that bracket the target
+    (``bracket_scale``). The planting closest to the target is kept, so the control never
     leaves a variant further from its target than the uncorrected one.
 
     Every random draw of a planting is the same whatever the strength (``build_world``), so the
@@ -338,6 +350,17 @@ def control_effect(sc: Scenario, seed: int, *, family: str, n_offline: int, n_pr
         if best_miss <= EFFECT_CONTROL_TOLERANCE:
             break
         scale = next_scale(tried, target=target, sign=sign)
+        if scale is None:
+            break
+        candidate = plant(scale)
+        tried.append((scale, measured_effect(candidate)))
+        if miss(tried[-1][1]) < best_miss:
+            best, best_miss = candidate, miss(tried[-1][1])
+    from .validation import EFFECT_TOLERANCE
+    for _ in range(EFFECT_RESCUE_STEPS):
+        if best_miss <= EFFECT_TOLERANCE:
+            break
+        scale = bracket_scale(tried, target=target)
         if scale is None:
             break
         candidate = plant(scale)
@@ -374,6 +397,19 @@ def next_scale(tried: list[tuple[float, float]], *, target: float, sign: int) ->
     if any(abs(scale - s) < 1e-9 for s, _ in tried):
         return None
     return scale
+
+
+def bracket_scale(tried: list[tuple[float, float]], *, target: float) -> float | None:
+    """The scale between the two closest plantings whose symptoms bracket ``target``, by false
+    position (the secant through them), or None when no two bracket it or the scale was tried."""
+    pts = sorted(tried)
+    for (s0, e0), (s1, e1) in zip(pts, pts[1:]):
+        if (e0 - target) * (e1 - target) < 0:
+            scale = s0 + (target - e0) * (s1 - s0) / (e1 - e0)
+            if any(abs(scale - s) < 1e-9 for s, _ in tried):
+                return None
+            return float(scale)
+    return None
 
 
 def finish_variant(sc: Scenario, seed: int, world: World, family, decoys) -> Variant:

@@ -293,6 +293,10 @@ class Decoy:
     def observed(self, world: "World") -> None:
         pass
 
+    def hold(self, variant) -> None:
+        """Keep the built variant's decoy on its side of the validator's line, where planting it
+        can overshoot (a segment meant to stay within noise); most decoys need nothing."""
+
     def to_dict(self, world: "World") -> dict:
         self.names = [world.name_of(k) for k in self.keys]
         d = {"kind": self.kind, "columns": list(self.names)}

@@ -17,8 +17,10 @@ import data_generators as dg
 from data_generators import registry
 from data_generators.scenario import load_scenario
 from data_generators.validation import validate_variant
-from data_generators.variant import (EFFECT_CONTROL_STEPS, EFFECT_CONTROL_TOLERANCE, STRENGTH_SCALE_LIMITS,
-                                     build_world, finish_variant, measured_effect, next_scale)
+from data_generators.validation import EFFECT_TOLERANCE
+from data_generators.variant import (EFFECT_CONTROL_STEPS, EFFECT_CONTROL_TOLERANCE, EFFECT_RESCUE_STEPS,
+                                     STRENGTH_SCALE_LIMITS, bracket_scale, build_world, finish_variant,
+                                     measured_effect, next_scale)
 from livescreen.toolkit.model import one_thread
 
 TINY = {"n_offline": 600, "n_production": 600}
@@ -142,6 +144,44 @@ def test_next_scale_steps_proportionally_then_by_secant():
     assert next_scale([(1.0, 0.01)], target=0.10, sign=1) == STRENGTH_SCALE_LIMITS[1]
     # at the limit already: nothing new to try
     assert next_scale([(STRENGTH_SCALE_LIMITS[1], 0.01)], target=0.10, sign=1) is None
+
+
+def test_bracket_scale_steps_by_false_position_between_the_bracketing_plantings():
+    """Between the two closest plantings (by scale) on either side of the target, by the secant
+    through them; None when no two bracket it or the scale was tried already."""
+    # account_takeover/target_leakage seed 3: the symptom jumps from 0.26 to 0.50 between 1.56 and 2.06
+    tried = [(1.0, 0.202), (1.559, 0.261), (2.063, 0.501)]
+    assert bracket_scale(tried, target=0.315) == pytest.approx(1.559 + 0.054 * 0.504 / 0.240)
+    assert bracket_scale(tried, target=0.6) is None  # nothing above it
+    assert bracket_scale([(1.0, 0.2), (2.0, 0.4)], target=0.3) == pytest.approx(1.5)
+    # the closest bracketing pair by scale: (1.0, 0.2) and (1.5, 0.5), not the outer (1.0, 2.0)
+    assert bracket_scale([(1.0, 0.2), (2.0, 0.4), (1.5, 0.5)], target=0.3) == pytest.approx(1.0 + 0.5 / 3)
+    # a falling stretch brackets too
+    assert bracket_scale([(1.0, 0.5), (2.0, 0.1)], target=0.3) == pytest.approx(1.5)
+    # a scale already tried is not planted again
+    assert bracket_scale([(1.0, 0.2), (2.0, 0.4), (1.5, 0.2)], target=0.3) == pytest.approx(1.75)
+    assert bracket_scale([(1.0, 0.2), (2.0, 0.4), (1.5, 0.3)], target=0.3) is None
+
+
+# A seed whose regular steps (a proportional one, a secant one) all missed the validator's band in the
+# committed sweep of 2026-12-03 (0.202, 0.261, 0.501 against 0.315): the symptom jumps with the strength.
+JUMPY = ("account_takeover", "target_leakage", 3)
+
+
+def test_the_rescue_steps_bring_a_jumpy_symptom_within_the_band():
+    """Where the regular steps leave the closest planting beyond the validator's 15%, do the rescue
+    steps (false position between the bracketing plantings) bring the variant within it, in at most
+    EFFECT_RESCUE_STEPS more plantings, and does it validate?"""
+    name, family, seed = JUMPY
+    with one_thread():
+        v = dg.build_variant(name, seed, family=family)
+    tried, target = v._effect_control, v._family.target
+    regular = tried[:1 + EFFECT_CONTROL_STEPS]
+    assert len(regular) == 1 + EFFECT_CONTROL_STEPS
+    assert min(abs(e / target - 1) for _, e in regular) > EFFECT_TOLERANCE, "premise: the regular steps missed"
+    assert 1 + EFFECT_CONTROL_STEPS < len(tried) <= 1 + EFFECT_CONTROL_STEPS + EFFECT_RESCUE_STEPS
+    assert _miss(v) <= EFFECT_TOLERANCE
+    assert validate_variant(v).passed
 
 
 def test_the_control_family_and_unresponsive_families_are_not_corrected():

@@ -92,51 +92,24 @@ def test_every_family_of_the_pool_validates_on_one_seed(name, family):
 # fails on any other seed that fails, so a regression is caught while these wait for a fix.
 # Written from the committed sweep by `python -m data_generators.sweep CSV --lists THIS_FILE`.
 KNOWN_SEED_FAILURES = {
-    ('account_takeover', 'schema_change'): {
-        38: 'effect_band=0.1767 (|effect/target - 1| <= 0.15)',
-        49: 'effect_band=0.1672 (|effect/target - 1| <= 0.15)',
-    },
     ('account_takeover', 'target_leakage'): {
-        3: 'effect_band=-0.17 (|effect/target - 1| <= 0.15)',
         10: 'decoy_2_suspicious_legit_visible=4.0 (importance rank <= 3)',
-        16: 'effect_band=-0.2447 (|effect/target - 1| <= 0.15)',
-        42: 'effect_band=-0.1623 (|effect/target - 1| <= 0.15)',
-    },
-    ('ad_click_through', 'concept_drift'): {
-        41: "decoy_3_noise_segment_visible=-0.1198 (segment's change net of the rest within 3 SE (0.111))",
     },
     ('ad_click_through', 'duplicate_leakage'): {
         15: 'effect_band=0.1572 (|effect/target - 1| <= 0.15)',
-        17: "decoy_3_noise_segment_visible=-0.0915 (segment's change net of the rest within 3 SE (0.087))",
         18: 'effect_band=0.1997 (|effect/target - 1| <= 0.15)',
-        28: "decoy_3_noise_segment_visible=-0.1006 (segment's change net of the rest within 3 SE (0.071))",
-        35: "decoy_3_noise_segment_visible=-0.0773 (segment's change net of the rest within 3 SE (0.071))",
         40: 'effect_band=0.1955 (|effect/target - 1| <= 0.15)',
         48: 'effect_band=-0.1851 (|effect/target - 1| <= 0.15)',
-    },
-    ('card_chargebacks', 'label_delay'): {
-        6: "decoy_2_noise_segment_visible=-0.1381 (segment's change net of the rest within 3 SE (0.120))",
     },
     ('card_chargebacks', 'simpson_mix'): {
         45: 'reference=0.0552 (<= 0.5 x symptom = 0.0450 (online AUC reweighted to the offline mix of the mixing column; |offline - that|))',
     },
-    ('content_recommendation_ctr', 'no_failure'): {
-        13: "decoy_3_noise_segment_visible=-0.0661 (segment's change net of the rest within 3 SE (0.064))",
-    },
     ('credit_default', 'imbalance_wrong_metric'): {
-        5: "decoy_3_noise_segment_visible=-0.1535 (segment's change net of the rest within 3 SE (0.144))",
         16: "reference=0.4177 (<= 0.5 x symptom = 0.4002 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
         40: "reference=0.3928 (<= 0.5 x symptom = 0.3920 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
     },
-    ('hospital_readmission', 'duplicate_leakage'): {
-        24: "decoy_2_noise_segment_visible=-0.0966 (segment's change net of the rest within 3 SE (0.083))",
-        30: "decoy_2_noise_segment_visible=-0.0351 (segment's change net of the rest within 3 SE (0.035))",
-    },
     ('insurance_lapse', 'group_leakage'): {
-        6: "decoy_3_noise_segment_visible=-0.0754 (segment's change net of the rest within 3 SE (0.068))",
-    },
-    ('insurance_lapse', 'no_failure'): {
-        13: "decoy_3_noise_segment_visible=-0.069 (segment's change net of the rest within 3 SE (0.065))",
+        6: "decoy_3_noise_segment_visible=-0.07 (segment's change net of the rest within 3 SE (0.068))",
     },
     ('lead_conversion', 'no_failure'): {
         33: 'auc_gap_within_noise=0.0404 (<= min(3.0 SE = 0.0600, 0.04)); gap +0.0404 with nothing planted, beyond 0.04',
@@ -145,31 +118,13 @@ KNOWN_SEED_FAILURES = {
         40: 'decoy_2_suspicious_legit_visible=4.0 (importance rank <= 3)',
     },
     ('marketplace_seller_risk', 'label_delay'): {
-        47: "decoy_3_noise_segment_visible=-0.1202 (segment's change net of the rest within 3 SE (0.113))",
+        47: "decoy_3_noise_segment_visible=-0.1136 (segment's change net of the rest within 3 SE (0.113))",
     },
     ('ride_cancellations', 'imbalance_wrong_metric'): {
-        3: "decoy_3_noise_segment_visible=-0.1436 (segment's change net of the rest within 3 SE (0.132))",
         24: "reference=0.3992 (<= 0.5 x symptom = 0.3826 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
         28: "reference=0.3901 (<= 0.5 x symptom = 0.3836 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
         30: "reference=0.3956 (<= 0.5 x symptom = 0.3919 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
         43: "reference=0.3857 (<= 0.5 x symptom = 0.3795 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
-    },
-    ('saas_churn', 'label_delay'): {
-        18: "decoy_3_noise_segment_visible=-0.0826 (segment's change net of the rest within 3 SE (0.079))",
-    },
-    ('saas_churn', 'target_leakage'): {
-        49: "decoy_3_noise_segment_visible=-0.118 (segment's change net of the rest within 3 SE (0.109))",
-    },
-    ('support_escalation', 'calibration_mismatch'): {
-        23: "decoy_3_noise_segment_visible=-0.1413 (segment's change net of the rest within 3 SE (0.097))",
-        40: "decoy_3_noise_segment_visible=-0.0807 (segment's change net of the rest within 3 SE (0.081))",
-    },
-    ('support_escalation', 'temporal_leakage'): {
-        2: "decoy_3_noise_segment_visible=-0.0759 (segment's change net of the rest within 3 SE (0.072))",
-        19: "decoy_3_noise_segment_visible=-0.0737 (segment's change net of the rest within 3 SE (0.072))",
-    },
-    ('telecom_churn', 'covariate_shift'): {
-        20: "decoy_2_noise_segment_visible=-0.1261 (segment's change net of the rest within 3 SE (0.125))",
     },
 }
 # Pairs whose mean difficulty index over the committed sweep lies outside their pool's band
