@@ -179,6 +179,56 @@ def draw_family(scenario, seed: int) -> str:
     return entries[int(rng.permutation(n)[seed % n])]["family"]
 
 
+# Candidate variants built before one passes validation (``verified_seed``), and seeds drawn per
+# replacement while looking for one of the same family.
+VERIFY_ATTEMPTS = 12
+VERIFY_DRAWS = 2_000
+
+
+def verified_seed(scenario, *, draw=None, attempts: int = VERIFY_ATTEMPTS) -> int:
+    """A secret seed whose variant, at the scenario's live size, passes ``validate_variant``.
+
+    Why: the committed sweep (``docs/calibration/pool_sweep.csv``) finds a few seeds in a hundred
+    whose variant fails validation (a reference just short of resolving the failure, a decoy that
+    resolves part of it, a gap with nothing planted beyond noise); a candidate handed one would face
+    a different problem from the others. How: the first seed drawn fixes the family
+    (``draw_family``), so each family is handed out exactly as often as the pool's draw says; a seed
+    whose variant fails is replaced by the next drawn seed of the same family, at most ``attempts``
+    variants in all.
+
+    Parameters
+    ----------
+    scenario : str, Path or Scenario
+    draw : callable, optional
+        Returns the next candidate seed (default: 63 bits from the OS's generator).
+    attempts : int
+        Variants built and validated before giving up.
+
+    Raises
+    ------
+    ScenarioError
+        When no seed of the family validates within ``attempts`` (the scenario's pool entry needs
+        calibrating: ``livescreen validate SCENARIO --family F``).
+    """
+    import secrets
+    from .validation import validate_variant
+    sc = load_scenario(scenario)
+    draw = draw or (lambda: secrets.randbits(63))
+    seed = check_seed(draw())
+    family = draw_family(sc, seed)
+    for _ in range(attempts):
+        if validate_variant(build_variant(sc, seed)).passed:
+            return seed
+        for _ in range(VERIFY_DRAWS):
+            seed = check_seed(draw())
+            if draw_family(sc, seed) == family:
+                break
+        else:
+            break
+    raise ScenarioError(f"no variant of scenario {sc.name!r} validated in {attempts} tries of the family "
+                        f"its pool drew: check the pool with `livescreen validate {sc.name} --seeds 0-49`")
+
+
 def _stage(world, stage: str, planted, others, decoys) -> None:
     """Run one planting stage: the drawn family's, the pool's placeholders', then the decoys'."""
     getattr(planted, stage)(world)

@@ -137,11 +137,20 @@ def session_folder(session_id: str, *, home=None) -> Path:
 
 
 # ------------------------------------------------------------------------------ new
+def _secret_seed() -> int:
+    return secrets.randbits(63)
+
+
 def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Path | None = None,
                 hub: bool = False, hub_user: str | None = None, service_url: str | None = None, home=None,
                 n_offline: int | None = None, n_production: int | None = None, start: bool = False,
                 measure: str | bool = "background") -> dict:
     """Create a session: a secret seed, the variant, the candidate folder, the record.
+
+    At the scenario's live size (``n_offline`` and ``n_production`` left out) the seed is one whose
+    variant passes validation (``data_generators.variant.verified_seed``): the pool draws the family,
+    and a seed of that family whose failure would not be findable, or whose decoy would resolve it,
+    is replaced by another of the same family.
 
     Parameters
     ----------
@@ -179,7 +188,17 @@ def new_session(*, scenario: str, candidate: str, interviewers=(), out: str | Pa
     plan = phase_plan(scenario)
     folder, eng = _db(home)
     session_id = "s-" + secrets.token_hex(5)
-    seed = secrets.randbits(63)  # the secret: from the OS's generator, unrelated to the candidate id
+    # the secret: from the OS's generator, unrelated to the candidate id; at the live size, a seed
+    # whose variant passes validation (its family drawn as any seed draws it: verified_seed)
+    if n_offline is None and n_production is None:
+        from data_generators.errors import ScenarioError
+        from data_generators.variant import verified_seed
+        try:
+            seed = verified_seed(scenario, draw=_secret_seed)
+        except ScenarioError as exc:
+            raise SessionError(str(exc)) from None
+    else:  # a size of the interviewer's choosing: the validator's figures hold at the live size only
+        seed = _secret_seed()
     if hub and hub_user:
         raise SessionError("give --hub (the candidate id is the hub login) or --hub-user USER, not both")
     if hub_user and os.geteuid() != 0:
