@@ -396,27 +396,21 @@ def control_effect(sc: Scenario, seed: int, *, family: str, n_offline: int, n_pr
     miss = lambda e: abs(e / target - 1)  # noqa: E731
     tried = [(1.0, measured_effect(variant))]
     best, best_miss = variant, miss(tried[0][1])
-    for _ in range(EFFECT_CONTROL_STEPS):
-        if best_miss <= EFFECT_CONTROL_TOLERANCE:
-            break
-        scale = next_scale(tried, target=target, sign=sign)
-        if scale is None:
-            break
-        candidate = plant(scale)
-        tried.append((scale, measured_effect(candidate)))
-        if miss(tried[-1][1]) < best_miss:
-            best, best_miss = candidate, miss(tried[-1][1])
     from .validation import EFFECT_TOLERANCE
-    for _ in range(EFFECT_RESCUE_STEPS):
-        if best_miss <= EFFECT_TOLERANCE:
-            break
-        scale = bracket_scale(tried, target=target)
-        if scale is None:
-            break
-        candidate = plant(scale)
-        tried.append((scale, measured_effect(candidate)))
-        if miss(tried[-1][1]) < best_miss:
-            best, best_miss = candidate, miss(tried[-1][1])
+    # the regular steps toward the inner tolerance, then the rescue steps toward the validator's band
+    phases = ((EFFECT_CONTROL_STEPS, EFFECT_CONTROL_TOLERANCE, lambda: next_scale(tried, target=target, sign=sign)),
+              (EFFECT_RESCUE_STEPS, EFFECT_TOLERANCE, lambda: bracket_scale(tried, target=target)))
+    for steps, tolerance, step in phases:
+        for _ in range(steps):
+            if best_miss <= tolerance:
+                break
+            scale = step()
+            if scale is None:
+                break
+            candidate = plant(scale)
+            tried.append((scale, measured_effect(candidate)))
+            if miss(tried[-1][1]) < best_miss:
+                best, best_miss = candidate, miss(tried[-1][1])
     best._effect_control = [(round(s, 6), round(e, 6)) for s, e in tried]
     return best
 
