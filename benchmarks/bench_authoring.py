@@ -13,7 +13,7 @@ unit of work that both commands repeat: one ``build_variant`` + ``validate_varia
 scenario at live size in this process. The check builds and validates 80 pool variants plus the
 shipped band's (8 here): with 2 cores perfectly used it costs about 44 peers.
 
-    flock /work/wt/bench.lock python benchmarks/bench_authoring.py [--seeds 0-19] [--jobs N] [--keep DIR]
+    .venv/bin/python benchmarks/bench_authoring.py [--seeds 0-19] [--jobs N] [--keep DIR]
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ every candidate experiment in the candidate's world and each rival's, in 1 and i
 Prints seconds, the number of worlds and experiments, and the ratio to the peer. Target: a session
 (folder + measurement, 2 processes) under 30 s on 2 idle cores.
 
-Run: `flock /work/wt/bench.lock .venv/bin/python benchmarks/bench_measure.py [--quick]`.
+Run: `.venv/bin/python benchmarks/bench_measure.py [--quick]`.
 """
 from __future__ import annotations
 

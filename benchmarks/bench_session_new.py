@@ -13,8 +13,8 @@ interleaved, same scenario, fresh store each time:
 Target: the interviewer's wait with measurement (background) at most 1.2x the peer; the outcomes in
 the store well within the interview's first phase (3 minutes).
 
-Run: `flock /work/wt/bench.lock setsid bash -c 'echo 0 > /proc/self/autogroup; exec .venv/bin/python
-benchmarks/bench_session_new.py [--repeats K] [--scenario S]'`.
+Run: `.venv/bin/python benchmarks/bench_session_new.py
+[--repeats K] [--scenario S]`.
 """
 from __future__ import annotations
 
