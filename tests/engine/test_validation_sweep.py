@@ -104,10 +104,6 @@ KNOWN_SEED_FAILURES = {
     ('card_chargebacks', 'simpson_mix'): {
         45: 'reference=0.0552 (<= 0.5 x symptom = 0.0450 (online AUC reweighted to the offline mix of the mixing column; |offline - that|))',
     },
-    ('credit_default', 'imbalance_wrong_metric'): {
-        16: "reference=0.4177 (<= 0.5 x symptom = 0.4002 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
-        40: "reference=0.3928 (<= 0.5 x symptom = 0.3920 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
-    },
     ('insurance_lapse', 'group_leakage'): {
         6: "decoy_3_noise_segment_visible=-0.07 (segment's change net of the rest within 3 SE (0.068))",
     },
@@ -119,12 +115,6 @@ KNOWN_SEED_FAILURES = {
     },
     ('marketplace_seller_risk', 'label_delay'): {
         47: "decoy_3_noise_segment_visible=-0.1136 (segment's change net of the rest within 3 SE (0.113))",
-    },
-    ('ride_cancellations', 'imbalance_wrong_metric'): {
-        24: "reference=0.3992 (<= 0.5 x symptom = 0.3826 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
-        28: "reference=0.3901 (<= 0.5 x symptom = 0.3836 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
-        30: "reference=0.3956 (<= 0.5 x symptom = 0.3919 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
-        43: "reference=0.3857 (<= 0.5 x symptom = 0.3795 (threshold set by the brief's costs, c_fp / (c_fp + c_fn); share of production positives still missed))",
     },
 }
 # Pairs whose mean difficulty index over the committed sweep lies outside their pool's band
