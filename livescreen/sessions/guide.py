@@ -85,7 +85,10 @@ def guide(scenario: str) -> str:
     out += ["", "## What strong and weak answers look like", "",
             ("The scenario plants one of these families, drawn by the session's secret seed: "
              + ", ".join(f"`{f}`" for f in fams) + ".") if len(fams) > 1 else
-            f"The scenario plants `{fams[0]}` (the seed varies the culprit, names, effect size and decoys).", ""]
+            f"The scenario plants `{fams[0]}` (the seed varies the culprit, names, effect size and decoys).", "",
+            "The examples are written once per family, in one world, whatever the scenario "
+            "(a schema change's are about parcel weights): they show the reasoning each level needs, so read their "
+            "columns, dates and prices as this scenario's.", ""]
     for fam in fams:
         out += [f"### {fam}", "", "| dimension | strong (level 5) | weak (level 1) | mixed (level 3) |",
                 "|---|---|---|---|"]
