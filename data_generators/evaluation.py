@@ -14,7 +14,8 @@ import pandas as pd
 from livescreen.toolkit import model as team_model
 from livescreen.toolkit.metrics import auc, psi
 
-__all__ = ["Evaluation", "auc", "evaluate", "held_out_ids_in_train", "id_holdout", "psi", "time_split"]
+__all__ = ["Evaluation", "auc", "evaluate", "held_out_ids_in_train", "id_holdout", "psi",
+           "group_kfold_gap", "time_split"]
 
 
 @dataclass
@@ -98,6 +99,28 @@ def id_holdout(rows: pd.DataFrame, id_column: str) -> np.ndarray:
     """Held-out mask of a deterministic group split: the rows of 25% of the ids (the ids are
     scrambled, so ``id % 4 == 0`` is a random-looking quarter), every row of an id on one side."""
     return (rows[id_column].to_numpy() % 4) == 0
+
+
+def group_kfold_gap(variant, *, folds: int = 2) -> float:
+    """|out-of-fold offline AUC - production AUC| of the team's recipe under a group k-fold.
+
+    The offline rows are dealt into ``folds`` folds by id (``id % folds``; the ids are scrambled),
+    each fold held out whole while the recipe is refitted on the others. The offline AUC is that of
+    every offline row scored by the model that never saw its entity; the production AUC is the
+    folds' models' mean on the labelled production rows. Every positive counts once, where a single
+    25% holdout keeps a quarter of them: with rare positives (1.8%, about 90 in a quarter) that
+    single split's AUC moved by up to 0.05 from one seed to the next.
+    """
+    s = variant.schema
+    off = variant.offline
+    fold = off[s["id"]].to_numpy() % folds
+    oof = np.full(len(off), np.nan)
+    online = []
+    for i in range(folds):
+        ev = evaluate(variant, train=off[fold != i], test=off[fold == i], refit=True)
+        oof[fold == i] = ev.offline_test["score"].to_numpy()
+        online.append(ev.online_auc)
+    return abs(auc(off[s["label"]], oof) - float(np.mean(online)))
 
 
 def held_out_ids_in_train(variant) -> float:

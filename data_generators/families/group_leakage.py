@@ -18,15 +18,18 @@ AUC of the team's model. The culprit reported is the entity id column (the colum
 
 Reference experiment
 --------------------
-Split by entity (a group split on the id column: 25% of the ids held out whole), retrain and
-re-score: the held-out AUC lands near production. ``reference`` returns |group-split offline AUC
-- production AUC| of the model so refitted. Dropping any decoy column leaves the random-split gap
-open.
+Split by entity, retrain and re-score: the held-out AUC lands near production. ``reference`` is a
+group 2-fold on the id column, as the toolkit's ``group_split`` runs it: each half of the entities
+held out whole in turn, |out-of-fold offline AUC - the folds' models' production AUC|
+(``evaluation.group_kfold_gap``). Every positive is scored once: with a single 25% holdout, a world
+with 1.8% positives (account_takeover) held about 90 of them and its AUC moved enough to leave
+more than half the gap on 12 of seeds 0-49, against 5 with the two folds. Dropping any decoy
+column leaves the random-split gap open.
 """
 from __future__ import annotations
 
 from ..errors import ScenarioError
-from ..evaluation import evaluate, held_out_ids_in_train, id_holdout
+from ..evaluation import group_kfold_gap, held_out_ids_in_train
 from ..registry import register_family
 from .base import RANKS_FAR_WORSE_THAN_OFFLINE, Family, Measure, ReferenceExperiment
 
@@ -69,7 +72,7 @@ class GroupLeakage(Family):
     strength_response = 1  # measured: tests/engine/test_effect_control.py
     params_allowed = ("strength",)
     measure = Measure(label="offline AUC (random row split) - online AUC", effect=0.30, minimum=0.05)
-    reference_experiment = ReferenceExperiment(label="group split by the entity id (25% of ids held out); |offline - online AUC|", resolve_fraction=0.5)
+    reference_experiment = ReferenceExperiment(label="group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|", resolve_fraction=0.5)
 
     def choose(self, world):
         if world.rows_per_entity <= 1:
@@ -89,16 +92,8 @@ class GroupLeakage(Family):
     def symptom(self, ev):
         return ev.offline_auc - ev.online_auc
 
-    @staticmethod
-    def group_split(variant):
-        """Held-out mask of a deterministic group split: 25% of the ids (the ids are scrambled)."""
-        return id_holdout(variant.offline, variant.schema["id"])
-
     def reference(self, variant):
-        off = variant.offline
-        test = self.group_split(variant)
-        ev = evaluate(variant, train=off[~test], test=off[test], refit=True)
-        return abs(ev.offline_auc - ev.online_auc)
+        return group_kfold_gap(variant)
 
     def extra_checks(self, variant):
         """Share of the team's test rows whose entity also has rows in training."""

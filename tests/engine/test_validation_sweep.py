@@ -31,16 +31,10 @@ SWEEP_CSV = ROOT / "docs" / "calibration" / "pool_sweep.csv"
 SEEDS = range(50)  # the README's table: every pair over these (`livescreen validate all`)
 BLOCK = 5
 PAIRS = [(name, fam) for name in dg.list_scenarios() for fam in dg.load_scenario(name).pool]
-# Pairs not calibrated yet, each with what fails on the fast tier's seed (measured 2026-12-03 with the
-# builder's per-seed effect control, which holds every pair's effect near its target; strict: a pair
-# that starts passing there must leave this list). What is left is a reference experiment that does
-# not resolve the failure on that seed; the pairs' sweep figures are in the README's table.
+# Pairs not calibrated yet, each with what fails on the fast tier's seed (strict: a pair that starts
+# passing there must leave this list). Empty since account_takeover/group_leakage's reference became
+# a group 2-fold (2026-12-04): its sweep failures are listed in KNOWN_SEED_FAILURES like any pair's.
 UNCALIBRATED = {
-    ("account_takeover", "group_leakage"): "the group split leaves 0.061 > 0.0437 (0.5 x symptom) on seed 103 "
-                                           "(1.8% positives: the gap is noisy; at one strength it spreads "
-                                           "-0.015 to 0.118 over seeds 0-7, so no target or strength in "
-                                           "the pool entry holds it: 4 of 9 seeds pass at 0.14, 3 of 9 at "
-                                           "0.12 with strength 6)",
 }
 
 
@@ -92,6 +86,17 @@ def test_every_family_of_the_pool_validates_on_one_seed(name, family):
 # fails on any other seed that fails, so a regression is caught while these wait for a fix.
 # Written from the committed sweep by `python -m data_generators.sweep CSV --lists THIS_FILE`.
 KNOWN_SEED_FAILURES = {
+    ('account_takeover', 'group_leakage'): {
+        0: 'decoy_1_null_jump_does_not_resolve=0.0358 (>= 0.6 x symptom = 0.0544)',
+        5: 'decoy_1_null_jump_does_not_resolve=0.0575 (>= 0.6 x symptom = 0.0579)',
+        15: 'reference=0.055 (<= 0.5 x symptom = 0.0419 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|)); decoy_0_harmless_drift_does_not_resolve=0.0419 (>= 0.6 x symptom = 0.0503)',
+        23: 'reference=0.0539 (<= 0.5 x symptom = 0.0411 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
+        28: 'reference=0.0474 (<= 0.5 x symptom = 0.0438 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
+        40: 'reference=0.0464 (<= 0.5 x symptom = 0.0440 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
+        42: 'decoy_1_null_jump_does_not_resolve=0.0469 (>= 0.6 x symptom = 0.0534)',
+        43: 'decoy_0_harmless_drift_does_not_resolve=0.0461 (>= 0.6 x symptom = 0.0484)',
+        45: 'reference=0.0609 (<= 0.5 x symptom = 0.0432 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
+    },
     ('account_takeover', 'target_leakage'): {
         10: 'decoy_2_suspicious_legit_visible=4.0 (importance rank <= 3)',
     },
