@@ -23,7 +23,7 @@ group 2-fold on the id column, as the toolkit's ``group_split`` runs it: each ha
 held out whole in turn, |out-of-fold offline AUC - the folds' models' production AUC|
 (``evaluation.group_kfold_gap``). Every positive is scored once: with a single 25% holdout, a world
 with 1.8% positives (account_takeover) held about 90 of them and its AUC moved enough to leave
-more than half the gap on 12 of seeds 0-49, against 5 with the two folds. Dropping any decoy
+more than half the gap on 12 of seeds 0-49, against 2 with the two folds. Dropping any decoy
 column leaves the random-split gap open.
 """
 from __future__ import annotations

@@ -323,14 +323,9 @@ def group_split(case: Case, *, column: str | None = None, test_size: float = 0.5
     if len(ids) < k:
         raise ExperimentError(f"group_split: {column} has {len(ids)} distinct values; it needs at least {k} "
                               "entities to hold some out")
-    order = np.random.default_rng(0).permutation(len(ids))
-    fold = pd.Series(order % k, index=ids)[key].to_numpy()
-    oof = np.full(len(off), np.nan)
-    online = []
-    for i in range(k):
-        model = _fit(case, off[fold != i])
-        oof[fold == i] = team_model.predict(model, off[fold == i])
-        online.append(_auc_rows(model, case.labelled, case.label))
+    oof, models = team_model.group_kfold(case.model_card, off, groups=key, folds=k,
+                                         features=list(case.features), label=case.label)
+    online = [_auc_rows(model, case.labelled, case.label) for model in models]
     shared = float(case.test[column].astype(str).isin(set(case.train[column].astype(str))).mean())
     return _gap_result(case, "group_split", offline_auc=metrics.auc(off[case.label], oof),
                        online_auc=float(np.mean(online)),

@@ -89,13 +89,11 @@ KNOWN_SEED_FAILURES = {
     ('account_takeover', 'group_leakage'): {
         0: 'decoy_1_null_jump_does_not_resolve=0.0358 (>= 0.6 x symptom = 0.0544)',
         5: 'decoy_1_null_jump_does_not_resolve=0.0575 (>= 0.6 x symptom = 0.0579)',
-        15: 'reference=0.055 (<= 0.5 x symptom = 0.0419 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|)); decoy_0_harmless_drift_does_not_resolve=0.0419 (>= 0.6 x symptom = 0.0503)',
-        23: 'reference=0.0539 (<= 0.5 x symptom = 0.0411 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
-        28: 'reference=0.0474 (<= 0.5 x symptom = 0.0438 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
-        40: 'reference=0.0464 (<= 0.5 x symptom = 0.0440 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
+        11: 'reference=0.0437 (<= 0.5 x symptom = 0.0410 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
+        15: 'decoy_0_harmless_drift_does_not_resolve=0.0419 (>= 0.6 x symptom = 0.0503)',
+        23: 'reference=0.0675 (<= 0.5 x symptom = 0.0411 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
         42: 'decoy_1_null_jump_does_not_resolve=0.0469 (>= 0.6 x symptom = 0.0534)',
         43: 'decoy_0_harmless_drift_does_not_resolve=0.0461 (>= 0.6 x symptom = 0.0484)',
-        45: 'reference=0.0609 (<= 0.5 x symptom = 0.0432 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
     },
     ('account_takeover', 'target_leakage'): {
         10: 'decoy_2_suspicious_legit_visible=4.0 (importance rank <= 3)',
