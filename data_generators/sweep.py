@@ -88,7 +88,8 @@ def run(pairs, seeds, *, out: str | os.PathLike, workers: int = 2, progress=None
 
     Rows of ``out`` for other pairs are kept; rows of these pairs are replaced. Tasks run seed-major
     (every pair's first seed, then every pair's second, ...), so a sweep stopped early still covers
-    every pair.
+    every pair. When all are done the file is put back in a full sweep's order (seed, then scenario,
+    then its pool), so re-sweeping some pairs changes only their rows.
     """
     from concurrent.futures import ProcessPoolExecutor
     pairs = [tuple(p) for p in pairs]
@@ -103,7 +104,16 @@ def run(pairs, seeds, *, out: str | os.PathLike, workers: int = 2, progress=None
             write_rows(out, [row], append=True)
             if progress:
                 progress(row, len(rows), len(tasks))
+    write_rows(out, in_sweep_order(read_rows(out), all_pairs()))
     return rows
+
+
+def in_sweep_order(rows, pairs) -> list[dict]:
+    """``rows`` as a full sweep over ``pairs`` writes them: seed by seed, each seed's rows in the
+    order of ``pairs``; rows of pairs not among them last, by name."""
+    order = {tuple(p): i for i, p in enumerate(pairs)}
+    return sorted(rows, key=lambda r: (r["seed"], order.get((r["scenario"], r["family"]), len(order)),
+                                       r["scenario"], r["family"]))
 
 
 def pair_stats(rows) -> dict[tuple[str, str], dict]:

@@ -17,8 +17,9 @@ Offline AUC - online AUC, pooled, while each level's own AUC holds.
 Reference experiment
 --------------------
 ``segment_metrics`` on the mixing column, and standardising the comparison to one mix:
-``reference`` reweights the labelled production rows to the offline mix of the column; the gap
-left after standardising is small.
+``reference`` reweights the labelled production rows to the offline mix of the column, and the
+offline test rows to the production mix, and averages the two gaps left; after standardising the
+gap is small.
 """
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ class SimpsonMix(Family):
     params_allowed = ("strength", "segment_column", "production_share")
     measure = Measure(label="offline AUC - online AUC (pooled over the mixing column's levels)", effect=0.10, minimum=0.04)
     reference_experiment = ReferenceExperiment(
-        label="online AUC reweighted to the offline mix of the mixing column; |offline - that|", resolve_fraction=0.5)
+        label="AUC gap at one mix of the mixing column (production reweighted to the offline mix, and offline to the production mix; the mean of the two)", resolve_fraction=0.5)
 
     def choose(self, world):
         cats = world.categorical_keys()
@@ -114,12 +115,21 @@ class SimpsonMix(Family):
         off = variant.offline
         test = off[off[s["split"]] == "test"]
         lab = variant.production[variant.production[s["label"]].notna()]
-        mix = test[col].astype(str).value_counts(normalize=True)
-        now = lab[col].astype(str).value_counts(normalize=True)
-        w = lab[col].astype(str).map(lambda v: mix.get(v, 0.0) / now.get(v, 1.0)).to_numpy(float)
-        online = roc_auc_score(lab[s["label"]].astype(int), lab[s["score"]], sample_weight=w)
-        offline = roc_auc_score(test[s["label"]].astype(int), test[s["score"]])
-        return abs(offline - online)
+        then = test[col].astype(str)
+        now = lab[col].astype(str)
+        then_mix, now_mix = then.value_counts(normalize=True), now.value_counts(normalize=True)
+
+        def auc(rows, levels, weights=None):
+            w = None if weights is None else levels.map(lambda v: weights.get(v, 0.0)).to_numpy(float)
+            return roc_auc_score(rows[s["label"]].astype(int), rows[s["score"]], sample_weight=w)
+        # Standardise to either period's mix: the production rows reweighted to the offline mix, and
+        # the offline rows to the production mix. Either alone rests on few rows of the levels the
+        # other period has little of (production's minority levels hold about 60 rows each, and
+        # weighting them up left 0.06 of card_chargebacks seed 45's 0.09 gap from noise alone);
+        # the mean of the two, as a Marshall-Edgeworth index, takes the choice of base away.
+        to_offline = abs(auc(test, then) - auc(lab, now, (then_mix / now_mix).fillna(0.0)))
+        to_online = abs(auc(test, then, (now_mix / then_mix).fillna(0.0)) - auc(lab, now))
+        return (to_offline + to_online) / 2
 
     def extra_checks(self, variant):
         """Every level holds: no level's production AUC is more than 0.05 below its offline AUC."""

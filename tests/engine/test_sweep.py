@@ -27,6 +27,18 @@ def test_rows_round_trip_through_the_csv(tmp_path):
         ("a", 0, True, 0.4), ("a", 1, True, 0.5), ("b", 0, True, 0.5)]
 
 
+def test_re_swept_rows_go_back_to_a_full_sweeps_order():
+    """After re-sweeping some pairs (their rows appended last), are the rows put back seed by seed,
+    each seed's rows in the pools' order, so that only the re-swept rows change in the CSV?"""
+    pairs = [("s", "a"), ("s", "b"), ("t", "d")]
+    full = [_row(n, f, seed, 0.5) for seed in (0, 1) for n, f in pairs]
+    re_swept = [r for r in full if r["family"] != "b"] + [r for r in full if r["family"] == "b"]
+    assert re_swept != full
+    assert sweep.in_sweep_order(re_swept, pairs) == full
+    stray = _row("u", "z", 0, 0.5)  # a pair no longer shipped: after the shipped ones of its seed
+    assert sweep.in_sweep_order([stray] + full, pairs)[3] == stray
+
+
 def test_the_band_is_the_pools_median_pair_mean_plus_minus_the_width():
     """Is the band the median of the pool's pair means +/- BAND_WIDTH, and is a pair beyond it flagged?"""
     band = sweep.difficulty_band(ROWS)["s"]

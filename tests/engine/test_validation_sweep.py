@@ -104,9 +104,6 @@ KNOWN_SEED_FAILURES = {
         40: 'effect_band=0.1955 (|effect/target - 1| <= 0.15)',
         48: 'effect_band=-0.1851 (|effect/target - 1| <= 0.15)',
     },
-    ('card_chargebacks', 'simpson_mix'): {
-        45: 'reference=0.0552 (<= 0.5 x symptom = 0.0450 (online AUC reweighted to the offline mix of the mixing column; |offline - that|))',
-    },
     ('insurance_lapse', 'group_leakage'): {
         6: "decoy_3_noise_segment_visible=-0.07 (segment's change net of the rest within 3 SE (0.068))",
     },
