@@ -30,6 +30,12 @@ with the brief's prices (the model's scores are calibrated; minimising the cost 
 rows gives a similar, noisier threshold, since they hold only about 90 positives). ``reference``
 returns the share of production positives still missed at that threshold. Dropping a decoy column
 changes nothing: the model is not the problem.
+
+The team's threshold sits above the cost-set one in these worlds whatever the seed plants (the model
+card is the same under every family of the pool), so a saving alone does not single this family
+out: under a leak or a shift the cost-set threshold saves too. What does is that after the move
+production costs what the offline rows promised, because nothing but the threshold was wrong; the
+catalogue's ``threshold_by_cost`` reports that as ``threshold_change_helps:offline_holds``.
 """
 from __future__ import annotations
 
@@ -64,7 +70,7 @@ class ImbalanceWrongMetric(Family):
     help = "rare positives judged by the wrong metric or threshold"
     # the reference card's expected results ({cols}, {onset}, {segment} from the truth) and decision
     expected = (
-        "a cost-based threshold catches many more positives at lower total cost",
+        "a cost-based threshold catches many more positives at lower total cost, and production then costs what the offline rows promise",
         "moving the threshold does not lower the cost",
     )
     decision = (
@@ -79,9 +85,10 @@ class ImbalanceWrongMetric(Family):
     )
     expert = (
         ("threshold_by_cost",
-         "with rare positives, a threshold chosen by the brief's costs catches far more of them at a lower total cost"),
+         "with rare positives, a threshold chosen by the brief's costs catches far more of them at a lower total "
+         "cost; if production then costs what the offline rows promise, the threshold was the whole problem"),
     )
-    outcomes = {"threshold_by_cost": "threshold_change_helps"}
+    outcomes = {"threshold_by_cost": "threshold_change_helps:offline_holds"}
     strength = 1.0  # no knob: the failure is the metric and threshold, not the data
     jitter = 0.0
     strength_response = 0  # measured: the symptom does not move with it (no knob)

@@ -920,7 +920,43 @@ def label_permutation_test(case: Case, *, n_permutations: float = 2) -> Experime
     return ExperimentResult("label_permutation_test", {}, f, "signal_spurious" if spurious else "signal_real", {}, summary)
 
 
-@experiment(outcomes=("threshold_change_helps", "no_gain", "threshold_change_hurts"))
+# threshold_by_cost: production costs more than the offline rows promise at the new threshold when
+# the difference is both material and clear of sampling noise
+ABOVE_OFFLINE_RATIO = 1.10
+ABOVE_OFFLINE_Z = 3.0
+
+
+def _cost_against_offline(case: Case, threshold: float) -> dict:
+    """Production's cost per labelled row at ``threshold`` against what the offline test rows promise.
+
+    The promise is the offline test rows' miss rate (among positives) and false-alarm rate (among
+    negatives) at ``threshold``, priced at production's own positive rate, so a change of base rate
+    alone is not counted against the model. ``z`` is the difference over its binomial standard error
+    (both periods' rates are estimates).
+    """
+    p_y, p_s = metrics.clean(case.labelled[case.label], case.labelled[case.score])
+    o_y, o_s = metrics.clean(case.test[case.label], case.test[case.score])
+
+    def class_rates(y, s):
+        pos, neg = y == 1, y == 0
+        return (float(np.mean(s[pos] < threshold)) if pos.any() else float("nan"), int(pos.sum()),
+                float(np.mean(s[neg] >= threshold)) if neg.any() else float("nan"), int(neg.sum()))
+    miss_o, n_pos_o, alarm_o, n_neg_o = class_rates(o_y, o_s)
+    miss_p, n_pos_p, alarm_p, n_neg_p = class_rates(p_y, p_s)
+    rate = float(p_y.mean()) if p_y.size else float("nan")
+    a, b = rate * case.cost_fn, (1 - rate) * case.cost_fp
+    promise, actual = a * miss_o + b * alarm_o, a * miss_p + b * alarm_p
+    if min(n_pos_o, n_neg_o, n_pos_p, n_neg_p) == 0:  # a class absent on one side: nothing to compare
+        return {"production_cost_per_row": actual, "offline_promise_per_row": promise,
+                "cost_vs_offline": float("nan"), "cost_vs_offline_z": float("nan")}
+    var = (a ** 2 * (miss_o * (1 - miss_o) / n_pos_o + miss_p * (1 - miss_p) / n_pos_p)
+           + b ** 2 * (alarm_o * (1 - alarm_o) / n_neg_o + alarm_p * (1 - alarm_p) / n_neg_p))
+    z = (actual - promise) / np.sqrt(var) if var > 0 else 0.0
+    return {"production_cost_per_row": actual, "offline_promise_per_row": promise,
+            "cost_vs_offline": actual / promise if promise > 0 else float("nan"), "cost_vs_offline_z": float(z)}
+
+
+@experiment(outcomes=("threshold_change_helps:<production cost>", "no_gain", "threshold_change_hurts"))
 def threshold_by_cost(case: Case) -> ExperimentResult:
     """Choose the threshold that minimises the brief's cost on the offline test rows; apply it in production.
 
@@ -928,6 +964,16 @@ def threshold_by_cost(case: Case) -> ExperimentResult:
     at least 10%: the threshold best offline is worse than the team's in production, so the scores do
     not mean there what they meant on the offline rows (e.g. a model calibrated to the offline rows'
     positive rate, served where positives are rarer: measured 15% to 19% more cost).
+
+    Where it helps, it says whether the threshold was the whole problem: at the new threshold,
+    ``threshold_change_helps:offline_holds`` when production costs per row what the offline test rows'
+    miss and false-alarm rates promise at production's positive rate, and
+    ``threshold_change_helps:costs_above_offline`` when it costs at least 10% more, by at least 3
+    standard errors (the model itself does worse in production: a leak, a shift, a broken input).
+    The team's threshold can be off the brief's costs whatever else is wrong, so a saving alone does
+    not tell a wrong threshold from a wrong model. Measured where positives are rare and the
+    threshold is the only problem: -0.4 to +2.5 standard errors (0.96-1.16 times the promise); with
+    a leak, a shift or a broken input as well: +3.2 to +68.
     """
     thr = metrics.best_threshold(case.test[case.label], case.test[case.score], cost_fp=case.cost_fp, cost_fn=case.cost_fn)
     lab = case.labelled
@@ -938,18 +984,28 @@ def threshold_by_cost(case: Case) -> ExperimentResult:
     saving = (before["cost"] - after["cost"]) / before["cost"] if before["cost"] > 0 else 0.0
     helps = saving >= 0.10
     hurts = saving <= -0.10
+    held = _cost_against_offline(case, thr)
+    # a promise of 0 (no miss, no false alarm offline): any clear cost in production is above it
+    above = held["cost_vs_offline_z"] >= ABOVE_OFFLINE_Z and (
+        held["offline_promise_per_row"] == 0 or held["cost_vs_offline"] >= ABOVE_OFFLINE_RATIO)
     f = {"team_threshold": case.threshold, "cost_threshold": thr, "cost_before": before["cost"],
          "cost_after": after["cost"], "saving_share": float(saving), "recall_before": before["recall"],
-         "recall_after": after["recall"], "precision_before": before["precision"], "precision_after": after["precision"]}
+         "recall_after": after["recall"], "precision_before": before["precision"], "precision_after": after["precision"],
+         **held}
     summary = (f"The cost-minimising threshold offline is {thr:.3f} (team: {case.threshold:g}); in production it "
                f"changes the cost from {style.money(before['cost'], case.currency)} to "
                f"{style.money(after['cost'], case.currency)} ({saving:+.0%} saved)"
-               + (": the threshold best offline costs more in production than the team's." if hurts else "."))
+               + (": the threshold best offline costs more in production than the team's." if hurts else ".")
+               + f" At that threshold production costs {style.money_per_row(held['production_cost_per_row'], case.currency)} a row "
+               f"against the {style.money_per_row(held['offline_promise_per_row'], case.currency)} the offline test rows' miss and "
+               f"false-alarm rates promise at production's positive rate"
+               + (" (more than sampling noise explains)." if above else "."))
 
     def plot():
         from .explorers import threshold_figure
         return threshold_figure(case, thr)
-    outcome = "threshold_change_helps" if helps else "threshold_change_hurts" if hurts else "no_gain"
+    outcome = ((f"threshold_change_helps:{'costs_above_offline' if above else 'offline_holds'}") if helps
+               else "threshold_change_hurts" if hurts else "no_gain")
     return ExperimentResult("threshold_by_cost", {}, f, outcome, {}, summary, plot)
 
 

@@ -33,19 +33,13 @@ CASES = [(f, e) for f in dg.FAMILIES for e, _ in dg.registry.get_family(f).exper
 # -> 100%); group_leakage's list no longer holds retrain_on_recent (see its module; it was 75% and
 # 80% on seeds 1-2); threshold_by_cost reports when the threshold best offline raises the production
 # cost by 10% or more (threshold_change_hurts: calibration_mismatch on ad_click_through seed 1 82.1% ->
-# passes, 15-19% more cost on seeds 0-2, separating 8 of 8 rivals). Still below 85%, each
-# strict, with the figure measured: the experiment's own outcome does not tell the family's world
-# from its rivals' there, a property of the pair's planting or calibration, not of the grader.
-BELOW_85 = {
-    ("imbalance_wrong_metric", "threshold_by_cost", 2):
-        "80% on account_takeover seed 2 at live size: the world itself has 1.8% positives and the team's "
-        "threshold 0.5 under every family of its pool (imbalance_wrong_metric plants nothing there), so the "
-        "cost-chosen threshold cuts the cost under 5 of its 6 rivals too (truth 61%; harmless_drift 55%, "
-        "schema_change 34%, null_jump 31%, group_leakage 31%, suspicious_legit 11%; target_leakage 2%): "
-        "a property of the pair's planting. A world of 8% positives with the family planting 1.8% "
-        "(params.prevalence) does not mend it: 70% on seed 0, the cost threshold still helps under "
-        "group_leakage (measured 2026-12-04)",
-}
+# passes, 15-19% more cost on seeds 0-2, separating 8 of 8 rivals); threshold_by_cost says whether
+# production then costs what the offline rows promise (threshold_change_helps:offline_holds; the team's
+# threshold is off the costs under every family of the hosts, so the saving alone separated
+# imbalance_wrong_metric from 1 of 6 rivals on account_takeover seed 2, 80% -> 100%, 5 of 6).
+# A case still below 85% goes here, strict, with the figure measured and its reason: the
+# experiment's own outcome does not tell the family's world from its rivals' there.
+BELOW_85: dict[tuple[str, str, int], str] = {}
 
 
 def group(family: str):

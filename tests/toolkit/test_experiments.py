@@ -238,10 +238,29 @@ def test_reweight_for_prior_resolves_prior_shift_only(case_of):
 
 
 @needs("account_takeover")
-def test_threshold_by_cost_helps_under_imbalance(case_of):
-    """Does choosing the threshold by cost cut the production cost when positives are rare?"""
-    r = run_experiment(case_of("account_takeover"), {"type": "threshold_by_cost"})
-    assert r.outcome == "threshold_change_helps" and r.figures["cost_after"] < r.figures["cost_before"]
+def test_threshold_by_cost_helps_under_imbalance(case_of, small_variant_factory):
+    """Does choosing the threshold by cost cut the production cost when positives are rare, with
+    production then costing what the offline rows promise (the threshold was the whole problem)?
+    And where an input broke in production (schema_change in the same world, whose team threshold
+    is just as far off the costs), does the saving come with a cost well above that promise?"""
+    from livescreen.toolkit import Case
+    base = case_of("account_takeover")
+    r = run_experiment(base, {"type": "threshold_by_cost"})
+    assert r.outcome == "threshold_change_helps:offline_holds", r.figures
+    assert r.figures["cost_after"] < r.figures["cost_before"] and abs(r.figures["cost_vs_offline_z"]) < 3
+    # twice the positives in production, each scored as before: a base rate that moved, not a model
+    # that got worse, so the promise is priced at the new rate and still holds
+    lab = base.labelled
+    twice = pd.concat([base.production, lab[lab[base.label] == 1]], ignore_index=True)
+    moved = Case.from_frames(offline=base.offline, production=twice, recomputed=base.recomputed, metadata=base.metadata)
+    r2 = run_experiment(moved, {"type": "threshold_by_cost"})
+    assert r2.figures["production_cost_per_row"] > 1.5 * r.figures["production_cost_per_row"], (r.figures, r2.figures)
+    assert r2.outcome == "threshold_change_helps:offline_holds" and abs(r2.figures["cost_vs_offline"] - 1) < 0.1, r2.figures
+    v = small_variant_factory("account_takeover", 0, family="schema_change", n_offline=4000, n_production=4000)
+    case = Case.from_frames(offline=v.offline, production=v.production, recomputed=v.recomputed, metadata=v.metadata())
+    r = run_experiment(case, {"type": "threshold_by_cost"})
+    assert r.outcome == "threshold_change_helps:costs_above_offline", r.figures
+    assert r.figures["cost_vs_offline"] > 2 and "more than sampling noise explains" in r.summary
 
 
 @needs("ad_click_through", "saas_churn")
