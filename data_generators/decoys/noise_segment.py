@@ -8,8 +8,9 @@ the overall picture by almost nothing.
 Held within noise (``hold``): the extra label noise adds to the segment's sampling noise, so on a
 few seeds in a hundred its dip net of the rest came out beyond the validator's 3 SE line (20 of
 3,200 variants of the 2026-12-03 sweep), a real slice failure rather than a red herring. When the
-built variant's dip is beyond the line, the planted flips are undone; a variant within the line is
-left as it was drawn.
+built variant's dip is beyond the line, the planted flips are undone, and where the level's own
+sampling noise still puts it beyond, the segment moves to another level of its column; a variant
+within the line is left as it was drawn.
 """
 from __future__ import annotations
 
@@ -38,14 +39,16 @@ class NoiseSegment(Decoy):
         w = np.asarray(col.spec.get("weights", [1.0] * len(col.levels)), float)
         w = w / w.sum()
         # the smallest level with at least 3% of rows
-        order = [i for i in np.argsort(w) if w[i] >= 0.03] or [int(np.argmax(w))]
-        self.level_index = int(order[0])
+        order = [int(i) for i in np.argsort(w) if w[i] >= 0.03] or [int(np.argmax(w))]
+        self.level_index = order[0]
+        self._order = order  # the other levels ``hold`` may move the segment to, smallest first
         self.keys = [key]
         self.flip = float(self.params.get("flip", 0.02))
         self._key = key
 
     def observed(self, world):
         col = world.columns[self._key]
+        self._levels = list(col.levels)
         self.segment = {col.name: col.levels[self.level_index]}
         prod = world.frames["production"]
         inside = world.z["production"][self._key] == self.level_index
@@ -58,14 +61,43 @@ class NoiseSegment(Decoy):
         self._flipped, self._n_production = np.flatnonzero(flip), len(prod)
 
     def hold(self, variant):
-        """Undo the planted flips when the segment's dip is beyond the visibility line (see above)."""
+        """Keep the segment's dip within the visibility line (see above).
+
+        Beyond it, the planted flips are undone. If the level's sampling noise alone still puts it
+        beyond (2 of the 3,200 variants of the 2026-12-04 sweep), the segment moves to the next
+        level of the same column with at least 3% of rows, smallest first, planted there the same
+        way (the decoy's own random stream), and the truth records the level it moved to.
+        """
         if self.visible(variant)[2]:
             return
         label = variant.schema["label"]
         prod = variant.production
         assert len(prod) == self._n_production, "production rows moved after the decoy was planted"
+        self._flip_labels(prod, label, self._flipped)  # undo: NaN (a label not yet known) stays NaN
+        if self.visible(variant)[2]:
+            return
+        (col, first), = self.segment.items()
+        levels = variant.production[col].astype(str)
+        names = list(self._levels)
+        for index in self._order[1:]:
+            flipped = np.flatnonzero((levels == str(names[index])).to_numpy() & (self.rng.random(len(prod)) < self.flip))
+            self._flip_labels(prod, label, flipped)
+            self.segment = {col: names[index]}
+            if self.visible(variant)[2]:
+                self.level_index, self._flipped = index, flipped
+                break
+            self._flip_labels(prod, label, flipped)
+        else:  # no level stays within: the first level, its planted noise undone
+            self.segment = {col: first}
+            return
+        for d in variant.truth.decoys:
+            if d["kind"] == self.kind and d.get("segment") == {col: first}:
+                d["segment"] = dict(self.segment)
+
+    @staticmethod
+    def _flip_labels(prod, label, rows):
         y = prod[label].to_numpy(copy=True)
-        y[self._flipped] = 1 - y[self._flipped]  # NaN (a label not yet known) stays NaN
+        y[rows] = 1 - y[rows]
         prod[label] = y
 
     def visible(self, variant):

@@ -104,17 +104,11 @@ KNOWN_SEED_FAILURES = {
         40: 'effect_band=0.1955 (|effect/target - 1| <= 0.15)',
         48: 'effect_band=-0.1851 (|effect/target - 1| <= 0.15)',
     },
-    ('insurance_lapse', 'group_leakage'): {
-        6: "decoy_3_noise_segment_visible=-0.07 (segment's change net of the rest within 3 SE (0.068))",
-    },
     ('lead_conversion', 'no_failure'): {
         33: 'auc_gap_within_noise=0.0404 (<= min(3.0 SE = 0.0600, 0.04)); gap +0.0404 with nothing planted, beyond 0.04',
     },
     ('lead_conversion', 'target_leakage'): {
         40: 'decoy_2_suspicious_legit_visible=4.0 (importance rank <= 3)',
-    },
-    ('marketplace_seller_risk', 'label_delay'): {
-        47: "decoy_3_noise_segment_visible=-0.1136 (segment's change net of the rest within 3 SE (0.113))",
     },
 }
 # Pairs whose mean difficulty index over the committed sweep lies outside their pool's band
