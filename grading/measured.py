@@ -7,8 +7,8 @@ The grader scores an experiment by the rival hypotheses it separates from the tr
   written to the candidate folder, at its own size);
 - **a pool rival's outcome** (another family of the scenario's pool) is what the experiment gives
   in that rival's world: the same scenario and seed with the rival family planted instead, as a
-  candidate drawing it would get it, its effect controlled per seed
-  (``data_generators.variant.control_effect(..., family=rival)``);
+  candidate drawing it would get it: its effect controlled per seed and its decoys held on their
+  side of the validator's line (``data_generators.build_variant(..., family=rival)``);
 - **a decoy rival's outcome** (what a candidate chasing a decoy would suspect: the decoy kind's
   ``rival`` family acting through the decoy's column) is what the experiment gives in *that
   decoy's world*: the same scenario and seed with the rival family planted instead of the drawn
@@ -60,7 +60,7 @@ from functools import lru_cache
 from data_generators import registry
 from data_generators.errors import ScenarioError
 from data_generators.scenario import Scenario, load_scenario
-from data_generators.variant import build_variant, build_world, control_effect, finish_variant
+from data_generators.variant import build_variant, build_world, finish_variant
 from livescreen.toolkit.case import Case, one_thread
 from livescreen.toolkit.experiments import PARAMS, REGISTRY, ExperimentError, normalise
 
@@ -167,8 +167,8 @@ def build_world_variant(truth: dict, world: str, *, rows: tuple[int, int], scena
     seed = truth["seed"]
     if world == TRUE_WORLD:
         return build_variant(sc, seed, family=truth["family"], n_offline=rows[0], n_production=rows[1])
-    if world.startswith("pool:"):  # as a candidate drawing that family gets it: its effect controlled
-        return control_effect(sc, seed, family=world.split(":", 1)[1], n_offline=rows[0], n_production=rows[1])
+    if world.startswith("pool:"):  # as a candidate drawing that family gets it
+        return build_variant(sc, seed, family=world.split(":", 1)[1], n_offline=rows[0], n_production=rows[1])
     kind = world.split(":", 1)[1]
     rival = registry.get_decoy(kind).rival
     try:

@@ -39,6 +39,19 @@ def test_column_map_is_a_permutation_by_role():
     assert d["a"] == "c" and sorted(d) == sorted(d.values())
 
 
+def test_a_pool_rivals_world_is_the_variant_a_candidate_drawing_it_gets():
+    """Is the world measured for a pool rival the very variant a candidate drawing that family
+    gets, decoys held included? telecom_churn/covariate_shift seed 20 is a variant whose noise
+    segment is held (its planted dip crossed the validator's line)."""
+    import pandas as pd
+    truth = {"scenario": "telecom_churn", "seed": 20, "family": "slice_failure"}
+    world = M.build_world_variant(truth, "pool:covariate_shift", rows=(20_000, 20_000))
+    drawn = dg.build_variant("telecom_churn", 20, family="covariate_shift")
+    for part in ("offline", "production", "recomputed"):
+        pd.testing.assert_frame_equal(getattr(world, part), getattr(drawn, part))
+    assert world.truth == drawn.truth
+
+
 @pytest.fixture(scope="module")
 def lead(measured_variant):
     return measured_variant(*GRADED)
