@@ -973,7 +973,7 @@ def threshold_by_cost(case: Case) -> ExperimentResult:
     The team's threshold can be off the brief's costs whatever else is wrong, so a saving alone does
     not tell a wrong threshold from a wrong model. Measured where positives are rare and the
     threshold is the only problem: -0.4 to +2.5 standard errors (0.96-1.16 times the promise); with
-    a leak, a shift or a broken input as well: +3.2 to +68.
+    a leak, a shift or a broken input as well: +3.2 to +68 in 75 of 81 worlds.
     """
     thr = metrics.best_threshold(case.test[case.label], case.test[case.score], cost_fp=case.cost_fp, cost_fn=case.cost_fn)
     lab = case.labelled
