@@ -77,12 +77,12 @@ class NoiseSegment(Decoy):
         if self.visible(variant)[2]:
             return
         (col, first), = self.segment.items()
-        levels = variant.production[col].astype(str)
-        names = list(self._levels)
+        values = prod[col].astype(str)
         for index in self._order[1:]:
-            flipped = np.flatnonzero((levels == str(names[index])).to_numpy() & (self.rng.random(len(prod)) < self.flip))
+            level = self._levels[index]
+            flipped = np.flatnonzero((values == str(level)).to_numpy() & (self.rng.random(len(prod)) < self.flip))
             self._flip_labels(prod, label, flipped)
-            self.segment = {col: names[index]}
+            self.segment = {col: level}
             if self.visible(variant)[2]:
                 self.level_index, self._flipped = index, flipped
                 break

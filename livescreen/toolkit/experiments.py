@@ -926,25 +926,22 @@ ABOVE_OFFLINE_RATIO = 1.10
 ABOVE_OFFLINE_Z = 3.0
 
 
-def _cost_against_offline(case: Case, threshold: float) -> dict:
-    """Production's cost per labelled row at ``threshold`` against what the offline test rows promise.
+def _cost_against_offline(offline: dict, production: dict, *, cost_fp: float, cost_fn: float) -> dict:
+    """Production's cost per labelled row at a threshold against what the offline test rows promise,
+    from each side's confusion counts there (``metrics.confusion``).
 
     The promise is the offline test rows' miss rate (among positives) and false-alarm rate (among
-    negatives) at ``threshold``, priced at production's own positive rate, so a change of base rate
-    alone is not counted against the model. ``z`` is the difference over its binomial standard error
-    (both periods' rates are estimates).
+    negatives), priced at production's own positive rate, so a change of base rate alone is not
+    counted against the model. ``z`` is the difference over its binomial standard error (both
+    periods' rates are estimates).
     """
-    p_y, p_s = metrics.clean(case.labelled[case.label], case.labelled[case.score])
-    o_y, o_s = metrics.clean(case.test[case.label], case.test[case.score])
-
-    def class_rates(y, s):
-        pos, neg = y == 1, y == 0
-        return (float(np.mean(s[pos] < threshold)) if pos.any() else float("nan"), int(pos.sum()),
-                float(np.mean(s[neg] >= threshold)) if neg.any() else float("nan"), int(neg.sum()))
-    miss_o, n_pos_o, alarm_o, n_neg_o = class_rates(o_y, o_s)
-    miss_p, n_pos_p, alarm_p, n_neg_p = class_rates(p_y, p_s)
-    rate = float(p_y.mean()) if p_y.size else float("nan")
-    a, b = rate * case.cost_fn, (1 - rate) * case.cost_fp
+    def class_rates(c):
+        pos, neg = c["tp"] + c["fn"], c["fp"] + c["tn"]
+        return (c["fn"] / pos if pos else float("nan"), pos, c["fp"] / neg if neg else float("nan"), neg)
+    miss_o, n_pos_o, alarm_o, n_neg_o = class_rates(offline)
+    miss_p, n_pos_p, alarm_p, n_neg_p = class_rates(production)
+    rate = n_pos_p / (n_pos_p + n_neg_p) if n_pos_p + n_neg_p else float("nan")
+    a, b = rate * cost_fn, (1 - rate) * cost_fp
     promise, actual = a * miss_o + b * alarm_o, a * miss_p + b * alarm_p
     if min(n_pos_o, n_neg_o, n_pos_p, n_neg_p) == 0:  # a class absent on one side: nothing to compare
         return {"production_cost_per_row": actual, "offline_promise_per_row": promise,
@@ -984,7 +981,8 @@ def threshold_by_cost(case: Case) -> ExperimentResult:
     saving = (before["cost"] - after["cost"]) / before["cost"] if before["cost"] > 0 else 0.0
     helps = saving >= 0.10
     hurts = saving <= -0.10
-    held = _cost_against_offline(case, thr)
+    held = _cost_against_offline(metrics.confusion(case.test[case.label], case.test[case.score], thr), after,
+                                 cost_fp=case.cost_fp, cost_fn=case.cost_fn)
     # a promise of 0 (no miss, no false alarm offline): any clear cost in production is above it
     above = held["cost_vs_offline_z"] >= ABOVE_OFFLINE_Z and (
         held["offline_promise_per_row"] == 0 or held["cost_vs_offline"] >= ABOVE_OFFLINE_RATIO)
