@@ -38,6 +38,13 @@ STRENGTH_SCALE_LIMITS = (0.4, 2.5)
 # false position between the two plantings that bracket the target (``bracket_scale``). A variant
 # within the band never takes them, so it is the same variant with or without them.
 EFFECT_RESCUE_STEPS = 3
+# When no strength brings the symptom within the band (a family with no knob, or a symptom that
+# sampling noise moves more than the strength does), or the control shows a gap beyond noise, the
+# closest planting is made again with at most SPLIT_DRAWS other random train/test splits
+# (``other_split``): the team's random split is one draw of many, and where it alone puts the
+# symptom outside the band another draw is an equally likely team. Never taken by a variant within
+# the band, nor where the split is by time.
+SPLIT_DRAWS = 4
 
 
 @dataclass
@@ -79,6 +86,9 @@ class Variant:
     # (strength scale, measured symptom) of each planting the effect control tried, in order
     # (interviewer side; ``control_effect``)
     _effect_control: list = field(default_factory=list, repr=False)
+    # (split draw, measured symptom) of each other random split the control tried, in order
+    # (interviewer side; ``control_effect``); the variant uses the last one kept, or the seed's own
+    _split_draws: list = field(default_factory=list, repr=False)
 
     @property
     def categorical(self) -> list[str]:
@@ -239,18 +249,21 @@ def _stage(world, stage: str, planted, others, decoys) -> None:
 
 
 def build_world(scenario: Scenario, seed: int, *, family: str, n_offline: int, n_production: int,
-                strength_scale: float = 1.0):
+                strength_scale: float = 1.0, split_draw: int = 0):
     """Sample the world of one variant and plant ``family`` (from the pool) and the decoys (no model fit).
 
     The pool's other families that add a column add it without signal (their ``placeholder``), so
     the columns a candidate sees are the same whichever family was drawn. ``strength_scale``
     multiplies the strength the seed draws for ``family`` (the effect control's correction); every
-    random draw is the same whatever the scale.
+    random draw is the same whatever the scale. ``split_draw`` > 0 draws the team's random split
+    from another stream of the seed (``other_split``); every other draw stays the same.
     """
     spec = scenario.spec
     entry = scenario.entry(family)
     rng = np.random.default_rng([seed, _stream(scenario.name)])
     world = World(spec, rng=rng, n_offline=n_offline, n_production=n_production)
+    if split_draw:
+        world.split_redraw = other_split(scenario, seed, split_draw)
     planted = get_family(family)(params=entry.get("params", {}), effect=entry.get("effect"), rng=rng)
     planted.strength *= float(strength_scale)
     others = [get_family(f["family"])(params=f.get("params", {}), effect=f.get("effect"),
@@ -270,7 +283,7 @@ def build_world(scenario: Scenario, seed: int, *, family: str, n_offline: int, n
                     o.placeholder(world)
     taken = set(planted.culprit_keys) | set(getattr(planted, "segment_keys", []))
     for d in decoys:
-        d.choose(world, taken=taken)
+        d.choose(world, taken=taken | set(planted.reserved_keys) if d.moves_values else taken)
         taken |= set(d.keys)
     _stage(world, "inputs", planted, others, decoys)
     world.calibrate_intercept()
@@ -322,8 +335,9 @@ def build_variant(scenario, seed, *, family=None, n_offline=None, n_production=N
     The planted effect is controlled per seed (``control_effect``): how big the symptom comes out
     depends on the seed's culprit, onset and sample noise as well as on the family's strength, so
     the variant is planted again, with the strength scaled, when its symptom misses the target by
-    more than ``EFFECT_CONTROL_TOLERANCE``. Every candidate then gets a failure of the same size.
-    Then each decoy holds itself on its side of the validator's line (``Decoy.hold``: a noise
+    more than ``EFFECT_CONTROL_TOLERANCE``, and where no strength brings it within the validator's
+    band, another of the seed's random splits is drawn. Every candidate then gets a failure of the
+    same size. Then each decoy holds itself on its side of the validator's line (``Decoy.hold``: a noise
     segment whose planted dip came out beyond noise has it undone).
     """
     sc = load_scenario(scenario)
@@ -379,40 +393,85 @@ def control_effect(sc: Scenario, seed: int, *, family: str, n_offline: int, n_pr
     the decoys are those the seed drew. The strength planted is recorded in ``truth.strength``
     (interviewer side only).
 
-    Not controlled: the control family (nothing is planted) and a family whose symptom is not
+    Not scaled: the control family (nothing is planted) and a family whose symptom is not
     monotone in its strength or has no strength (``Family.strength_response == 0``, measured per
     family in ``tests/engine/test_effect_control.py``).
+
+    Last, where the closest planting is still outside the validator's band (or the control shows
+    a gap beyond its noise line), it is planted again with up to ``SPLIT_DRAWS`` of the seed's
+    other random train/test splits (``other_split``), and the first within the line is kept. The
+    team's random split is one draw of many: on ad_click_through/duplicate_leakage (no knob) the
+    seed's own split put the symptom at 0.062 on seed 48, and its first other split at 0.076, the
+    target. Only the split and what follows from it (the team's fit, the scores) change; the rows,
+    columns, values and truth are the seed's. Recorded in ``Variant._split_draws``; a variant within the line never
+    takes one, nor a world split by time.
     """
-    def plant(scale: float) -> Variant:
+    drawn = {}
+
+    def plant(scale: float, split_draw: int = 0) -> Variant:
         world, planted, decoys = build_world(sc, seed, family=family, n_offline=n_offline,
-                                             n_production=n_production, strength_scale=scale)
+                                             n_production=n_production, strength_scale=scale,
+                                             split_draw=split_draw)
+        drawn["split"] = world.split_drawn
         return finish_variant(sc, seed, world, planted, decoys)
 
+    from .evaluation import evaluate
+    from .validation import EFFECT_TOLERANCE
     variant = plant(1.0)
     fam = variant._family
-    if fam.control or not fam.strength_response or not fam.target:
+    if fam.control:
+        # nothing to scale; a gap beyond noise that the split alone made gets another split
+        ok = lambda v: all(c[3] for c in fam.control_checks(evaluate(v)))  # noqa: E731
+        return variant if ok(variant) else _other_splits(variant, plant, 1.0, drawn, keep=ok)
+    if not fam.target:
         return variant
     target, sign = fam.target, fam.strength_response
     miss = lambda e: abs(e / target - 1)  # noqa: E731
     tried = [(1.0, measured_effect(variant))]
-    best, best_miss = variant, miss(tried[0][1])
-    from .validation import EFFECT_TOLERANCE
-    # the regular steps toward the inner tolerance, then the rescue steps toward the validator's band
-    phases = ((EFFECT_CONTROL_STEPS, EFFECT_CONTROL_TOLERANCE, lambda: next_scale(tried, target=target, sign=sign)),
-              (EFFECT_RESCUE_STEPS, EFFECT_TOLERANCE, lambda: bracket_scale(tried, target=target)))
-    for steps, tolerance, step in phases:
-        for _ in range(steps):
-            if best_miss <= tolerance:
-                break
-            scale = step()
-            if scale is None:
-                break
-            candidate = plant(scale)
-            tried.append((scale, measured_effect(candidate)))
-            if miss(tried[-1][1]) < best_miss:
-                best, best_miss = candidate, miss(tried[-1][1])
-    best._effect_control = [(round(s, 6), round(e, 6)) for s, e in tried]
+    best, best_scale, best_miss = variant, 1.0, miss(tried[0][1])
+    if sign:
+        # the regular steps toward the inner tolerance, then the rescue steps toward the validator's band
+        phases = ((EFFECT_CONTROL_STEPS, EFFECT_CONTROL_TOLERANCE, lambda: next_scale(tried, target=target, sign=sign)),
+                  (EFFECT_RESCUE_STEPS, EFFECT_TOLERANCE, lambda: bracket_scale(tried, target=target)))
+        for steps, tolerance, step in phases:
+            for _ in range(steps):
+                if best_miss <= tolerance:
+                    break
+                scale = step()
+                if scale is None:
+                    break
+                candidate = plant(scale)
+                tried.append((scale, measured_effect(candidate)))
+                if miss(tried[-1][1]) < best_miss:
+                    best, best_scale, best_miss = candidate, scale, miss(tried[-1][1])
+        best._effect_control = [(round(s, 6), round(e, 6)) for s, e in tried]
+    if best_miss > EFFECT_TOLERANCE:
+        best = _other_splits(best, plant, best_scale, drawn,
+                             keep=lambda v: miss(measured_effect(v)) <= EFFECT_TOLERANCE)
     return best
+
+
+def other_split(sc: Scenario, seed: int, split_draw: int) -> np.random.Generator:
+    """The generator of the seed's ``split_draw``-th other random split (``SPLIT_DRAWS``)."""
+    return np.random.default_rng([seed, _stream(sc.name), _stream("split draw"), split_draw])
+
+
+def _other_splits(variant: Variant, plant, scale: float, drawn: dict, *, keep) -> Variant:
+    """``variant`` planted again at ``scale`` with the seed's other random splits, 1 to
+    ``SPLIT_DRAWS``, until one is kept (``keep``); the first that is, else ``variant`` unchanged.
+    Where the team's split is not drawn at random (by time, or set by the family) there is no
+    other split to draw."""
+    if not drawn.get("split"):
+        return variant
+    tried = []
+    for k in range(1, SPLIT_DRAWS + 1):
+        candidate = plant(scale, k)
+        tried.append((k, round(measured_effect(candidate), 6)))
+        if keep(candidate):
+            candidate._effect_control, candidate._split_draws = variant._effect_control, tried
+            return candidate
+    variant._split_draws = tried
+    return variant
 
 
 def next_scale(tried: list[tuple[float, float]], *, target: float, sign: int) -> float | None:

@@ -73,6 +73,8 @@ class World:
         self.extra_logit = {p: np.zeros(self.n[p]) for p in PARTS}
         self.entity_effect_sd = 0.0
         self.split_method = spec["model"].get("split", "random")
+        self.split_drawn = False  # the team's split was drawn at random by ``assign_split``
+        self.split_redraw: np.random.Generator | None = None  # see ``assign_split``
         self.test_size = spec["model"].get("test_size", 0.25)
         self.model_spec = {"kind": spec["model"]["kind"], "params": dict(spec["model"].get("params", {}))}
         self.metric = spec["model"].get("metric", "roc_auc")
@@ -194,13 +196,23 @@ class World:
             prod.loc[immature, self.label_name] = np.nan
 
     def assign_split(self) -> None:
+        """The team's train/test split: by time, or each row at random (``test_size``).
+
+        With ``split_redraw`` set, a random split is drawn from that generator instead (one of the
+        seed's other splits, ``variant.control_effect``). The world's own generator still makes its
+        draws, so every later draw (the column order) is the same whichever split was used.
+        """
         off = self.frames["offline"]
         n = len(off)
         if self.split_method == "time":
             cut = int(round(n * (1 - self.test_size)))
             split = np.where(np.arange(n) < cut, "train", "test")
         else:
-            split = np.where(self.rng.random(n) < self.test_size, "test", "train")
+            u = self.rng.random(n)
+            if self.split_redraw is not None:
+                u = self.split_redraw.random(n)
+            split = np.where(u < self.test_size, "test", "train")
+            self.split_drawn = True
         off["split"] = pd.Categorical(split, categories=["train", "test"])
 
     @property

@@ -28,6 +28,7 @@ class NoiseSegment(Decoy):
     help = "a segment that looks worse, within noise"
     rival = "slice_failure"  # what a candidate chasing it would suspect
     fix = "exclude"
+    moves_values = False  # it flips labels in a segment and is judged by leaving the segment out
 
     def choose(self, world, *, taken):
         cats = [k for k in world.categorical_keys(exclude=taken)]

@@ -21,6 +21,7 @@ class SuspiciousLegit(Decoy):
     help = "a dominant feature with a suspicious name"
     rival = "target_leakage"  # what a candidate chasing it would suspect
     fix = "drop"
+    moves_values = False  # a legitimate column as it is
     top_k = 3
 
     def choose(self, world, *, taken):

@@ -150,6 +150,9 @@ class Family:
         self.target = float(effect if effect is not None else self.measure.effect)
         self.rng = rng
         self.culprit_keys: list[str] = []
+        # columns the planted mechanism runs through without being culprits (set in ``choose``):
+        # no decoy that moves values is planted on them (``Decoy.moves_values``)
+        self.reserved_keys: list[str] = []
         self.segment: dict | None = None
         self.onset: str | None = None
         base = float(params.get("strength", type(self).strength))
@@ -255,6 +258,10 @@ class Decoy:
     help: ClassVar[str] = ""
     rival: ClassVar[str] = ""  # the family a candidate chasing this decoy would suspect
     fix: ClassVar[str] = "drop"
+    # It changes its column's values (a drift, blanks), so it stays off the columns the planted
+    # failure reserves (``Family.reserved_keys``): retrained without such a column, the model
+    # would lose part of the failure with it and the decoy would look like the cause.
+    moves_values: ClassVar[bool] = True
 
     def __init__(self, *, params: dict, rng: np.random.Generator):
         self.params = params

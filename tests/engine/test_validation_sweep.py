@@ -87,25 +87,13 @@ def test_every_family_of_the_pool_validates_on_one_seed(name, family):
 # Written from the committed sweep by `python -m data_generators.sweep CSV --lists THIS_FILE`.
 KNOWN_SEED_FAILURES = {
     ('account_takeover', 'group_leakage'): {
-        0: 'decoy_1_null_jump_does_not_resolve=0.0358 (>= 0.6 x symptom = 0.0544)',
-        5: 'decoy_1_null_jump_does_not_resolve=0.0575 (>= 0.6 x symptom = 0.0579)',
-        11: 'reference=0.0437 (<= 0.5 x symptom = 0.0410 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
-        15: 'decoy_0_harmless_drift_does_not_resolve=0.0419 (>= 0.6 x symptom = 0.0503)',
-        23: 'reference=0.0675 (<= 0.5 x symptom = 0.0411 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
-        42: 'decoy_1_null_jump_does_not_resolve=0.0469 (>= 0.6 x symptom = 0.0534)',
-        43: 'decoy_0_harmless_drift_does_not_resolve=0.0461 (>= 0.6 x symptom = 0.0484)',
+        6: 'decoy_2_suspicious_legit_does_not_resolve=0.0504 (>= 0.6 x symptom = 0.0510)',
+        11: 'decoy_2_suspicious_legit_does_not_resolve=0.0246 (>= 0.6 x symptom = 0.0579)',
+        23: 'effect_band=-0.193 (|effect/target - 1| <= 0.15); reference=0.0382 (<= 0.5 x symptom = 0.0347 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|)); decoy_2_suspicious_legit_does_not_resolve=0.041 (>= 0.6 x symptom = 0.0416)',
+        30: 'reference=0.0428 (<= 0.5 x symptom = 0.0428 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
     },
     ('account_takeover', 'target_leakage'): {
         10: 'decoy_2_suspicious_legit_visible=4.0 (importance rank <= 3)',
-    },
-    ('ad_click_through', 'duplicate_leakage'): {
-        15: 'effect_band=0.1572 (|effect/target - 1| <= 0.15)',
-        18: 'effect_band=0.1997 (|effect/target - 1| <= 0.15)',
-        40: 'effect_band=0.1955 (|effect/target - 1| <= 0.15)',
-        48: 'effect_band=-0.1851 (|effect/target - 1| <= 0.15)',
-    },
-    ('lead_conversion', 'no_failure'): {
-        33: 'auc_gap_within_noise=0.0404 (<= min(3.0 SE = 0.0600, 0.04)); gap +0.0404 with nothing planted, beyond 0.04',
     },
     ('lead_conversion', 'target_leakage'): {
         40: 'decoy_2_suspicious_legit_visible=4.0 (importance rank <= 3)',
