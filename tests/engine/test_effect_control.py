@@ -263,6 +263,11 @@ def test_another_split_draw_brings_a_variant_the_split_put_beyond_the_line_withi
         a, b = getattr(own, part), getattr(built, part)
         same = [c for c in a.columns if c not in (s["split"], s["score"])]
         pd.testing.assert_frame_equal(a[same], b[same])
+    if case == SPLIT_MISSED[0]:  # deterministic: the same seed gives the same split again
+        with one_thread():
+            again = dg.build_variant(*case[:1], case[2], family=case[1])
+        pd.testing.assert_frame_equal(again.offline, built.offline)
+        assert again._split_draws == tried
 
 
 def test_a_variant_within_the_line_keeps_its_own_split():
