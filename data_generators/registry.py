@@ -43,8 +43,13 @@ kit needs to know about it (nothing else keeps a table keyed by family names):
     effect, the findability floor) and a ``ReferenceExperiment`` (what ``reference`` runs, the share
     of the symptom it may leave).
 
+In ``choose`` a family names the columns it acts through (``culprit_keys``) and, when its
+mechanism also runs through columns it does not blame, reserves them (``reserved_keys``: group
+leakage's per-entity fingerprint), so that no decoy moving values is planted there.
+
 A **decoy kind** is a subclass of ``Decoy`` decorated with ``@register_decoy``: ``kind``, ``help``
-and ``rival`` (the family a candidate chasing it would suspect).
+and ``rival`` (the family a candidate chasing it would suspect), and ``moves_values`` (False for a
+decoy that changes no column's values, which may then sit on a reserved column).
 
 Built-ins are the modules of ``data_generators/families`` and ``data_generators/decoys``.
 **Plug-ins** declare entry points in the groups ``livescreen.families`` and ``livescreen.decoys``
