@@ -403,8 +403,8 @@ def control_effect(sc: Scenario, seed: int, *, family: str, n_offline: int, n_pr
     team's random split is one draw of many: on ad_click_through/duplicate_leakage (no knob) the
     seed's own split put the symptom at 0.062 on seed 48, and its first other split at 0.076, the
     target. Only the split and what follows from it (the team's fit, the scores) change; the rows,
-    columns, values and truth are the seed's. Recorded in ``Variant._split_draws``; a variant within the line never
-    takes one, nor a world split by time.
+    columns, values and truth are the seed's. Recorded in ``Variant._split_draws``; a variant
+    within the line never takes one, nor a world split by time.
     """
     drawn = {}
 
@@ -421,8 +421,8 @@ def control_effect(sc: Scenario, seed: int, *, family: str, n_offline: int, n_pr
     fam = variant._family
     if fam.control:
         # nothing to scale; a gap beyond noise that the split alone made gets another split
-        ok = lambda v: all(c[3] for c in fam.control_checks(evaluate(v)))  # noqa: E731
-        return variant if ok(variant) else _other_splits(variant, plant, 1.0, drawn, keep=ok)
+        ok = lambda ev: all(c[3] for c in fam.control_checks(ev))  # noqa: E731
+        return variant if ok(evaluate(variant)) else _other_splits(variant, plant, 1.0, drawn, keep=ok)
     if not fam.target:
         return variant
     target, sign = fam.target, fam.strength_response
@@ -447,7 +447,7 @@ def control_effect(sc: Scenario, seed: int, *, family: str, n_offline: int, n_pr
         best._effect_control = [(round(s, 6), round(e, 6)) for s, e in tried]
     if best_miss > EFFECT_TOLERANCE:
         best = _other_splits(best, plant, best_scale, drawn,
-                             keep=lambda v: miss(measured_effect(v)) <= EFFECT_TOLERANCE)
+                             keep=lambda ev: miss(fam.symptom(ev)) <= EFFECT_TOLERANCE)
     return best
 
 
@@ -458,16 +458,18 @@ def other_split(sc: Scenario, seed: int, split_draw: int) -> np.random.Generator
 
 def _other_splits(variant: Variant, plant, scale: float, drawn: dict, *, keep) -> Variant:
     """``variant`` planted again at ``scale`` with the seed's other random splits, 1 to
-    ``SPLIT_DRAWS``, until one is kept (``keep``); the first that is, else ``variant`` unchanged.
-    Where the team's split is not drawn at random (by time, or set by the family) there is no
-    other split to draw."""
+    ``SPLIT_DRAWS``, until one is kept (``keep``, given the candidate's ``evaluate``); the first
+    that is, else ``variant`` unchanged. Where the team's split is not drawn at random (by time, or
+    set by the family) there is no other split to draw."""
+    from .evaluation import evaluate
     if not drawn.get("split"):
         return variant
     tried = []
     for k in range(1, SPLIT_DRAWS + 1):
         candidate = plant(scale, k)
-        tried.append((k, round(measured_effect(candidate), 6)))
-        if keep(candidate):
+        ev = evaluate(candidate)  # once: the symptom recorded and the check read the same figures
+        tried.append((k, round(float(candidate._family.symptom(ev)), 6)))
+        if keep(ev):
             candidate._effect_control, candidate._split_draws = variant._effect_control, tried
             return candidate
     variant._split_draws = tried

@@ -82,7 +82,7 @@ class GroupLeakage(Family):
         self.culprit_keys = []
         # The fingerprint the model recognises entities by. A decoy on one of these columns (a
         # drift, a null jump) made the refit without it lose part of the leak: on account_takeover,
-        # 5 of seeds 0-49 kept only 36-59% of the gap (sweep of 2026-12-04), so the decoy looked
+        # 5 of seeds 0-49 kept only 39.5-59.6% of the gap (sweep of 2026-12-04), so the decoy looked
         # like a cause. Decoys go elsewhere.
         self.reserved_keys = [k for k, c in world.columns.items() if c.spec.get("entity_level")]
         self.id_name = world.id_name
