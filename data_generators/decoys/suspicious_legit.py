@@ -4,6 +4,13 @@ What is planted: nothing is changed; the decoy names the strongest legitimate fe
 the scenario's ``column`` param names, typically one whose name sounds recorded-after-the-fact),
 so that "it must be leaking" is a hypothesis a first look supports. Why it is not the cause: it is
 as predictive online as offline; dropping it lowers both and closes no gap.
+
+The strongest is the one with the largest effect on the label. Where the planted failure is a
+column of its own that the team's model leans on (a leak: ``Family.added_column``), that column
+takes the top of the importance and the legitimate ones follow close together; the one with the
+largest effect can then rank below the top 3, out of a first look's sight (2 of the 3,200 variants
+of the 2026-12-04 sweep). There the decoy names the legitimate column the team's model ranks
+highest instead (``hold``).
 """
 from __future__ import annotations
 
@@ -30,22 +37,52 @@ class SuspiciousLegit(Decoy):
             return
         keys = [k for k in world.numeric_keys(exclude=taken)]
         keys.sort(key=lambda k: -abs(world.columns[k].effect))
-        self.keys = [keys[0]]
+        self.keys, self._eligible = [keys[0]], keys
+
+    def to_dict(self, world):
+        self._eligible_names = {world.name_of(k): k for k in getattr(self, "_eligible", [])}
+        return super().to_dict(world)
+
+    def hold(self, variant):
+        """Where a family's own column leads the importance and the column with the largest effect
+        ranks below ``top_k``, name the eligible column the team's model ranks highest (see the
+        module docstring). The data, the model and every other decoy stay as they are; the truth
+        records the column named. Measured only under a family that adds a column: under the
+        others the column with the largest effect was within the top 3 on every variant of the
+        sweep, and ranking the importance costs about 0.25 s at the live size."""
+        if getattr(variant._family, "added_column", None) is None or not getattr(self, "_eligible_names", None):
+            return
+        ranking = self.ranking(variant)
+        if ranking.index(self.names[0]) < self.top_k:
+            return
+        others = {c for d in variant.truth.decoys if d["kind"] != self.kind for c in d.get("columns", [])}
+        best = next((f for f in ranking if f in self._eligible_names and f not in others), None)
+        if best is None or ranking.index(best) >= self.top_k:
+            return
+        for d in variant.truth.decoys:
+            if d["kind"] == self.kind and d["columns"] == self.names:
+                d["columns"] = [best]
+        self.names, self.keys = [best], [self._eligible_names[best]]
 
     def loudness(self, value: float) -> float:
         """How loud the decoy is against its visibility bar (1 = just visible)."""
         return self.top_k / max(value, 1)
 
     def visible(self, variant):
-        col = self.names[0]
+        rank = 1 + self.ranking(variant).index(self.names[0])
+        return rank, f"importance rank <= {self.top_k}", rank <= self.top_k
+
+    @staticmethod
+    def ranking(variant) -> list[str]:
+        """The team model's features, most important first: the permutation importance (ROC AUC)
+        on up to 4,000 of the team's test rows, as a candidate's first importance chart shows it."""
         s = variant.schema
         test = variant.offline[variant.offline[s["split"]] == "test"]
         test = test.iloc[: min(len(test), 4000)]
         feats = variant.model.features_
         imp = permutation_auc_importance(variant.model, test[feats], test[s["label"]].astype(int),
                                          n_repeats=2, random_state=0)
-        rank = 1 + sorted(feats, key=lambda f: -imp[feats.index(f)]).index(col)
-        return rank, f"importance rank <= {self.top_k}", rank <= self.top_k
+        return sorted(feats, key=lambda f: -imp[feats.index(f)])
 
 
 def permutation_auc_importance(model, X: pd.DataFrame, y, *, n_repeats: int, random_state: int) -> np.ndarray:

@@ -92,12 +92,6 @@ KNOWN_SEED_FAILURES = {
         23: 'effect_band=-0.193 (|effect/target - 1| <= 0.15); reference=0.0382 (<= 0.5 x symptom = 0.0347 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|)); decoy_2_suspicious_legit_does_not_resolve=0.041 (>= 0.6 x symptom = 0.0416)',
         30: 'reference=0.0428 (<= 0.5 x symptom = 0.0428 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
     },
-    ('account_takeover', 'target_leakage'): {
-        10: 'decoy_2_suspicious_legit_visible=4.0 (importance rank <= 3)',
-    },
-    ('lead_conversion', 'target_leakage'): {
-        40: 'decoy_2_suspicious_legit_visible=4.0 (importance rank <= 3)',
-    },
 }
 # Pairs whose mean difficulty index over the committed sweep lies outside their pool's band
 # (median of the pool's failure pairs' means +/- BAND_WIDTH; the control is not banded, see

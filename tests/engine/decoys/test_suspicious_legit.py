@@ -1,0 +1,89 @@
+"""The suspicious-feature decoy stays in sight: under a leak, it names a column the importance shows.
+
+Under a family that plants a column of its own (a target leak), that column leads the team model's
+importance and the legitimate columns follow close together, so the one with the largest effect
+on the label fell to rank 4, below the validator's top 3, on account_takeover/target_leakage seed
+10 and lead_conversion/target_leakage seed 40 (the 2026-12-04 sweep). ``SuspiciousLegit.hold``
+then names the eligible column the team's model ranks highest; nothing else changes.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import data_generators as dg
+from data_generators.scenario import load_scenario
+from data_generators.validation import validate_variant
+from data_generators.variant import control_effect
+from livescreen.toolkit.model import one_thread
+
+# (scenario, family, seed): the by-effect column ranked 4th in the committed sweep's build
+OUT_OF_SIGHT = [("account_takeover", "target_leakage", 10), ("lead_conversion", "target_leakage", 40)]
+IN_SIGHT = ("account_takeover", "target_leakage", 0)
+
+
+def _unheld(name, family, seed):
+    """The variant as planted, before any decoy's hold (what ``build_variant`` builds first)."""
+    sc = load_scenario(name)
+    w = sc.spec["world"]
+    return control_effect(sc, seed, family=family, n_offline=w.get("n_offline", 20_000),
+                          n_production=w.get("n_production", 20_000))
+
+
+def _decoy(v):
+    return next(d for d in v._decoys if d.kind == "suspicious_legit")
+
+
+def _truth_column(v):
+    return next(d["columns"] for d in v.truth.decoys if d["kind"] == "suspicious_legit")
+
+
+def _frames_equal(a, b):
+    for part in ("offline", "production", "recomputed"):
+        pd.testing.assert_frame_equal(getattr(a, part), getattr(b, part))
+
+
+@pytest.mark.parametrize("case", OUT_OF_SIGHT, ids=lambda c: "-".join(map(str, c)))
+def test_a_decoy_below_the_top_3_names_the_column_the_model_ranks_highest(case):
+    """Where the column with the largest effect ranks below 3rd, does the built variant's decoy
+    name the highest-ranked eligible column, within the top 3, the variant valid, and the data,
+    what the candidate reads and the rest of the truth unchanged?"""
+    with one_thread():
+        plain, held = _unheld(*case), dg.build_variant(case[0], case[2], family=case[1])
+    assert not _decoy(plain).visible(plain)[2], "premise: the by-effect column ranked below 3rd"
+    ranking = _decoy(held).ranking(held)
+    named = _truth_column(held)
+    assert named == _decoy(held).names and named != _truth_column(plain)
+    assert ranking.index(named[0]) < 3
+    # the highest-ranked numeric column that is neither planted nor another decoy's
+    others = {c for d in held.truth.decoys if d["kind"] != "suspicious_legit" for c in d["columns"]}
+    eligible = [f for f in ranking if f in _decoy(held)._eligible_names and f not in others]
+    assert named[0] == eligible[0] and named[0] not in held.truth.culprits
+    rep = validate_variant(held)
+    assert rep.passed, [c.name for c in rep.failed]
+    _frames_equal(plain, held)
+    assert plain.metadata() == held.metadata()
+    strip = lambda t: [d for d in t.decoys if d["kind"] != "suspicious_legit"]  # noqa: E731
+    assert strip(plain.truth) == strip(held.truth) and plain.truth.culprits == held.truth.culprits
+
+
+def test_a_decoy_in_the_top_3_is_left_as_drawn():
+    """Is a variant whose by-effect column ranks within the top 3 identical to its planting?"""
+    with one_thread():
+        plain, held = _unheld(*IN_SIGHT), dg.build_variant(IN_SIGHT[0], IN_SIGHT[2], family=IN_SIGHT[1])
+    assert _decoy(plain).visible(plain)[2]
+    _frames_equal(plain, held)
+    assert plain.truth == held.truth
+
+
+def test_a_family_without_a_column_of_its_own_is_not_ranked(monkeypatch):
+    """Under a family that adds no column, does the hold leave the decoy without ranking anything
+    (the importance costs about 0.25 s at the live size)?"""
+    from data_generators.decoys.suspicious_legit import SuspiciousLegit
+
+    def fail(variant):
+        raise AssertionError("ranked under a family without a column of its own")
+    monkeypatch.setattr(SuspiciousLegit, "ranking", staticmethod(fail))
+    with one_thread():
+        v = dg.build_variant("account_takeover", 0, family="group_leakage", n_offline=2000, n_production=2000)
+    assert _truth_column(v) == _decoy(v).names
