@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 import data_generators as dg
-from data_generators.scenario import load_scenario
 from data_generators.validation import validate_variant
-from data_generators.variant import control_effect
 from livescreen.toolkit.model import one_thread
+
+from .unheld import unheld
 
 # (scenario, family, seed): a variant of the committed sweep whose noise segment crossed the line
 # before the hold (cheap worlds), and a seed of the same pair that stayed within it
@@ -24,13 +24,6 @@ WITHIN = ("telecom_churn", "covariate_shift", 0)
 # beyond the line with the planted flips undone: the segment's own sampling noise (-0.114 against 0.113)
 MOVED = ("marketplace_seller_risk", "label_delay", 47)
 
-
-def _unheld(name, family, seed):
-    """The variant as planted, before any decoy's hold (what ``build_variant`` builds first)."""
-    sc = load_scenario(name)
-    w = sc.spec["world"]
-    return control_effect(sc, seed, family=family, n_offline=w.get("n_offline", 20_000),
-                          n_production=w.get("n_production", 20_000))
 
 
 def _segment(v):
@@ -43,7 +36,7 @@ def test_a_segment_beyond_the_line_has_its_planted_noise_undone(case):
     within it, the variant valid, and the only change the production labels of the flipped rows
     (features, scores, offline data, what the candidate reads and the truth untouched)?"""
     with one_thread():
-        plain, held = _unheld(*case), dg.build_variant(case[0], case[2], family=case[1])
+        plain, held = unheld(*case), dg.build_variant(case[0], case[2], family=case[1])
     assert not _segment(plain).visible(plain)[2], "premise: the planted dip was beyond the line"
     assert _segment(held).visible(held)[2]
     assert validate_variant(held).passed
@@ -61,7 +54,7 @@ def test_a_segment_beyond_the_line_has_its_planted_noise_undone(case):
 def test_a_segment_within_the_line_is_left_as_drawn():
     """Is a variant whose segment stayed within the line identical to its planting?"""
     with one_thread():
-        plain, held = _unheld(*WITHIN), dg.build_variant(WITHIN[0], WITHIN[2], family=WITHIN[1])
+        plain, held = unheld(*WITHIN), dg.build_variant(WITHIN[0], WITHIN[2], family=WITHIN[1])
     assert _segment(plain).visible(plain)[2]
     for part in ("offline", "production", "recomputed"):
         pd.testing.assert_frame_equal(getattr(plain, part), getattr(held, part))
@@ -71,7 +64,7 @@ def test_a_level_beyond_the_line_by_its_own_noise_gives_way_to_another():
     """Where undoing the flips still leaves the level beyond the line, does the segment move to
     another level of the same column, planted there, within the line, with the truth naming it?"""
     with one_thread():
-        plain, held = _unheld(*MOVED), dg.build_variant(MOVED[0], MOVED[2], family=MOVED[1])
+        plain, held = unheld(*MOVED), dg.build_variant(MOVED[0], MOVED[2], family=MOVED[1])
     before, after = _segment(plain), _segment(held)
     (col, first), = before.segment.items()
     (col2, level), = after.segment.items()

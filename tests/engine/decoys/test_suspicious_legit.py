@@ -12,22 +12,15 @@ import pandas as pd
 import pytest
 
 import data_generators as dg
-from data_generators.scenario import load_scenario
 from data_generators.validation import validate_variant
-from data_generators.variant import control_effect
 from livescreen.toolkit.model import one_thread
+
+from .unheld import unheld
 
 # (scenario, family, seed): the by-effect column ranked 4th in the committed sweep's build
 OUT_OF_SIGHT = [("account_takeover", "target_leakage", 10), ("lead_conversion", "target_leakage", 40)]
 IN_SIGHT = ("account_takeover", "target_leakage", 0)
 
-
-def _unheld(name, family, seed):
-    """The variant as planted, before any decoy's hold (what ``build_variant`` builds first)."""
-    sc = load_scenario(name)
-    w = sc.spec["world"]
-    return control_effect(sc, seed, family=family, n_offline=w.get("n_offline", 20_000),
-                          n_production=w.get("n_production", 20_000))
 
 
 def _decoy(v):
@@ -49,7 +42,7 @@ def test_a_decoy_below_the_top_3_names_the_column_the_model_ranks_highest(case):
     name the highest-ranked eligible column, within the top 3, the variant valid, and the data,
     what the candidate reads and the rest of the truth unchanged?"""
     with one_thread():
-        plain, held = _unheld(*case), dg.build_variant(case[0], case[2], family=case[1])
+        plain, held = unheld(*case), dg.build_variant(case[0], case[2], family=case[1])
     assert not _decoy(plain).visible(plain)[2], "premise: the by-effect column ranked below 3rd"
     ranking = _decoy(held).ranking(held)
     named = _truth_column(held)
@@ -70,7 +63,7 @@ def test_a_decoy_below_the_top_3_names_the_column_the_model_ranks_highest(case):
 def test_a_decoy_in_the_top_3_is_left_as_drawn():
     """Is a variant whose by-effect column ranks within the top 3 identical to its planting?"""
     with one_thread():
-        plain, held = _unheld(*IN_SIGHT), dg.build_variant(IN_SIGHT[0], IN_SIGHT[2], family=IN_SIGHT[1])
+        plain, held = unheld(*IN_SIGHT), dg.build_variant(IN_SIGHT[0], IN_SIGHT[2], family=IN_SIGHT[1])
     assert _decoy(plain).visible(plain)[2]
     _frames_equal(plain, held)
     assert plain.truth == held.truth
