@@ -5,12 +5,20 @@ the scenario's ``column`` param names, typically one whose name sounds recorded-
 so that "it must be leaking" is a hypothesis a first look supports. Why it is not the cause: it is
 as predictive online as offline; dropping it lowers both and closes no gap.
 
-The strongest is the one with the largest effect on the label. Where the planted failure is a
-column of its own that the team's model leans on (a leak: ``Family.added_column``), that column
-takes the top of the importance and the legitimate ones follow close together; the one with the
-largest effect can then rank below the top 3, out of a first look's sight (2 of the 3,200 variants
-of the 2026-12-04 sweep). There the decoy names the legitimate column the team's model ranks
-highest instead (``hold``).
+The strongest is the one with the largest effect on the label. Two failures change that, and there
+the decoy names instead the eligible column the team's model ranks highest in its importance
+(``hold``), which moves nothing in the data:
+
+- A column of the failure's own that the team's model leans on (a leak: ``Family.added_column``)
+  takes the top of the importance, and the legitimate ones follow close together; the one with the
+  largest effect can then rank below the top 3, out of a first look's sight (2 of the 3,200
+  variants of the 2026-12-04 sweep). Re-named only when it does.
+- A failure that runs through columns it reserves (``Family.reserved_keys``: group leakage's
+  per-entity fingerprint). The team retrained without a reserved column loses part of the failure
+  with it, so the decoy would look like a cause (account_takeover seeds 6 and 11 kept 59% and 25%
+  of the gap, under the validator's 60%). The decoy goes to the highest-ranked column off the
+  reserved ones, where that column is within the top 3, else it stays. Kept off the fingerprint by
+  effect instead, it fell out of the top 3 on 13 of seeds 0-49 (2026-12-04), so the rank decides.
 """
 from __future__ import annotations
 
@@ -33,7 +41,7 @@ class SuspiciousLegit(Decoy):
 
     def choose(self, world, *, taken):
         if "column" in self.params and self.params["column"] not in taken:
-            self.keys = [self.params["column"]]
+            self.keys, self._eligible = [self.params["column"]], []
             return
         keys = [k for k in world.numeric_keys(exclude=taken)]
         keys.sort(key=lambda k: -abs(world.columns[k].effect))
@@ -44,19 +52,23 @@ class SuspiciousLegit(Decoy):
         return super().to_dict(world)
 
     def hold(self, variant):
-        """Where a family's own column leads the importance and the column with the largest effect
-        ranks below ``top_k``, name the eligible column the team's model ranks highest (see the
-        module docstring). The data, the model and every other decoy stay as they are; the truth
-        records the column named. Measured only under a family that adds a column: under the
-        others the column with the largest effect was within the top 3 on every variant of the
-        sweep, and ranking the importance costs about 0.25 s at the live size."""
-        if getattr(variant._family, "added_column", None) is None or not getattr(self, "_eligible_names", None):
+        """Name the eligible column the team's model ranks highest, within ``top_k``, where the
+        failure planted pushes the one with the largest effect out of sight or reserves it (see
+        the module docstring). The data, the model and every other decoy stay as they are; the
+        truth records the column named. Ranked only under those failures: under the others the
+        column with the largest effect was within the top 3 on every variant of the sweep, and
+        ranking the importance costs about 0.25 s at the live size."""
+        family = variant._family
+        reserved = set(getattr(family, "reserved_keys", None) or ())
+        on_reserved = self.keys[0] in reserved
+        if not getattr(self, "_eligible_names", None) or (family.added_column is None and not on_reserved):
             return
         ranking = self.ranking(variant)
-        if ranking.index(self.names[0]) < self.top_k:
+        if ranking.index(self.names[0]) < self.top_k and not on_reserved:
             return
         others = {c for d in variant.truth.decoys if d["kind"] != self.kind for c in d.get("columns", [])}
-        best = next((f for f in ranking if f in self._eligible_names and f not in others), None)
+        best = next((f for f in ranking if f in self._eligible_names and f not in others
+                     and self._eligible_names[f] not in reserved), None)
         if best is None or ranking.index(best) >= self.top_k:
             return
         for d in variant.truth.decoys:

@@ -87,9 +87,7 @@ def test_every_family_of_the_pool_validates_on_one_seed(name, family):
 # Written from the committed sweep by `python -m data_generators.sweep CSV --lists THIS_FILE`.
 KNOWN_SEED_FAILURES = {
     ('account_takeover', 'group_leakage'): {
-        6: 'decoy_2_suspicious_legit_does_not_resolve=0.0504 (>= 0.6 x symptom = 0.0510)',
-        11: 'decoy_2_suspicious_legit_does_not_resolve=0.0246 (>= 0.6 x symptom = 0.0579)',
-        23: 'effect_band=-0.193 (|effect/target - 1| <= 0.15); reference=0.0382 (<= 0.5 x symptom = 0.0347 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|)); decoy_2_suspicious_legit_does_not_resolve=0.041 (>= 0.6 x symptom = 0.0416)',
+        23: 'effect_band=-0.193 (|effect/target - 1| <= 0.15); reference=0.0382 (<= 0.5 x symptom = 0.0347 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
         30: 'reference=0.0428 (<= 0.5 x symptom = 0.0428 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
     },
 }
