@@ -91,9 +91,7 @@ class NoiseSegment(Decoy):
         else:  # no level stays within: the first level, its planted noise undone
             self.segment = {col: first}
             return
-        for d in variant.truth.decoys:
-            if d["kind"] == self.kind and d.get("segment") == {col: first}:
-                d["segment"] = dict(self.segment)
+        self.record(variant, "segment", was={col: first}, now=dict(self.segment))
 
     @staticmethod
     def _flip_labels(prod, label, rows):

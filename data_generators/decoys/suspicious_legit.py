@@ -39,6 +39,11 @@ class SuspiciousLegit(Decoy):
     moves_values = False  # a legitimate column as it is
     top_k = 3
 
+    def __init__(self, *, params: dict, rng):
+        super().__init__(params=params, rng=rng)
+        self._eligible: list[str] = []  # the keys it may name, strongest effect first (choose)
+        self._eligible_names: dict[str, str] = {}  # their display names -> keys (to_dict)
+
     def choose(self, world, *, taken):
         if "column" in self.params and self.params["column"] not in taken:
             self.keys, self._eligible = [self.params["column"]], []
@@ -48,7 +53,7 @@ class SuspiciousLegit(Decoy):
         self.keys, self._eligible = [keys[0]], keys
 
     def to_dict(self, world):
-        self._eligible_names = {world.name_of(k): k for k in getattr(self, "_eligible", [])}
+        self._eligible_names = {world.name_of(k): k for k in self._eligible}
         return super().to_dict(world)
 
     def hold(self, variant):
@@ -59,9 +64,9 @@ class SuspiciousLegit(Decoy):
         column with the largest effect was within the top 3 on every variant of the sweep, and
         ranking the importance costs about 0.25 s at the live size."""
         family = variant._family
-        reserved = set(getattr(family, "reserved_keys", None) or ())
+        reserved = set(family.reserved_keys)
         on_reserved = self.keys[0] in reserved
-        if not getattr(self, "_eligible_names", None) or (family.added_column is None and not on_reserved):
+        if not self._eligible_names or (family.added_column is None and not on_reserved):
             return
         ranking = self.ranking(variant)
         if ranking.index(self.names[0]) < self.top_k and not on_reserved:
@@ -71,9 +76,7 @@ class SuspiciousLegit(Decoy):
                      and self._eligible_names[f] not in reserved), None)
         if best is None or ranking.index(best) >= self.top_k:
             return
-        for d in variant.truth.decoys:
-            if d["kind"] == self.kind and d["columns"] == self.names:
-                d["columns"] = [best]
+        self.record(variant, "columns", was=self.names, now=[best])
         self.names, self.keys = [best], [self._eligible_names[best]]
 
     def loudness(self, value: float) -> float:

@@ -304,6 +304,13 @@ class Decoy:
         """Keep the built variant's decoy on its side of the validator's line, where planting it
         can overshoot (a segment meant to stay within noise); most decoys need nothing."""
 
+    def record(self, variant, field: str, *, was, now) -> None:
+        """Write in the truth where ``hold`` moved this decoy: its entry (its kind, ``field`` still
+        reading ``was``) now reads ``now``. Nothing else in the truth changes."""
+        for d in variant.truth.decoys:
+            if d["kind"] == self.kind and d.get(field) == was:
+                d[field] = now
+
     def to_dict(self, world: "World") -> dict:
         self.names = [world.name_of(k) for k in self.keys]
         d = {"kind": self.kind, "columns": list(self.names)}
