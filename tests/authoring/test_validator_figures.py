@@ -29,7 +29,7 @@ FAST = [
     ("account_takeover", "schema_change", 0),        # gradient boosting: its permutation importance
 ]
 FULL = [
-    ("account_takeover", "group_leakage", 0),
+    ("invoice_late_payment", "group_leakage", 0),
     ("ad_click_through", "selection_bias", 0),
     ("ad_click_through", "calibration_mismatch", 5),
     ("card_chargebacks", "slice_failure", 0),

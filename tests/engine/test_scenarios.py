@@ -33,7 +33,7 @@ def test_shipped_pools_cover_every_family_and_mix_kinds():
         assert len(kinds) >= 2, (n, pool)
         seats.update(pool)
     # group_leakage and preprocessing_leakage included: they need worlds with repeated entities
-    # (hospital_readmission, insurance_lapse, account_takeover with constant per-entity attributes;
+    # (hospital_readmission, insurance_lapse, invoice_late_payment with constant per-entity attributes;
     # marketplace_seller_risk, support_escalation, food_delivery_late without)
     short = {f: seats[f] for f in (*dg.PLANTABLE, dg.NO_FAILURE) if seats[f] < MIN_POOLS}
     assert not short, f"families in fewer than {MIN_POOLS} pools: {short}"

@@ -86,10 +86,6 @@ def test_every_family_of_the_pool_validates_on_one_seed(name, family):
 # fails on any other seed that fails, so a regression is caught while these wait for a fix.
 # Written from the committed sweep by `python -m data_generators.sweep CSV --lists THIS_FILE`.
 KNOWN_SEED_FAILURES = {
-    ('account_takeover', 'group_leakage'): {
-        23: 'effect_band=-0.193 (|effect/target - 1| <= 0.15); reference=0.0382 (<= 0.5 x symptom = 0.0347 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
-        30: 'reference=0.0428 (<= 0.5 x symptom = 0.0428 (group 2-fold by the entity id (every row scored out of fold); |offline - online AUC|))',
-    },
 }
 # Pairs whose mean difficulty index over the committed sweep lies outside their pool's band
 # (median of the pool's failure pairs' means +/- BAND_WIDTH; the control is not banded, see

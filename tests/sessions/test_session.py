@@ -257,22 +257,35 @@ def test_grading_measures_itself_when_the_measuring_process_is_gone(made, home, 
 def test_a_live_size_session_hands_out_only_a_seed_whose_variant_validates(tmp_path, monkeypatch):
     """At the live size, is a drawn seed whose variant fails validation replaced by the next drawn
     seed of the same family (so the family's share is the pool's), and is the session's seed one
-    that validates? account_takeover seed 65 draws group_leakage and fails validation (the team's
-    offline AUC is under 0.7: measured 2026-12-04, beyond the committed sweep's seeds 0-49); the
-    seeds after it are tried in order."""
+    that validates? The scenario is a hiring team's own (an extra folder, ``LIVESCREEN_SCENARIOS``):
+    account_takeover's world with group leakage in its pool, as it was until 2026-12-04. Its seed 6
+    draws group_leakage and fails validation (its gap misses the target's band: measured
+    2026-12-04); the seeds after it are tried in order."""
     import data_generators as dg
     from data_generators.variant import draw_family
-    sc = dg.load_scenario("account_takeover")
-    family = draw_family(sc, 65)
-    assert not dg.validate_variant(dg.build_variant(sc, 65)).passed, "premise: seed 65 fails validation"
-    drawn = iter([65, *range(66, 400)])
+    from ..former_scenarios import former_group_leakage_host
+    name = "takeover_with_group_leakage"
+    (tmp_path / "scenarios").mkdir()
+    former_group_leakage_host(tmp_path / "scenarios", name=name)
+    monkeypatch.setenv("LIVESCREEN_SCENARIOS", str(tmp_path / "scenarios"))
+    # its notebook is account_takeover's released one (the same world; only the title differs),
+    # so the test writes nothing into exercises/
+    from livescreen import notebooks
+    released = notebooks.released_notebook
+    monkeypatch.setattr(notebooks, "released_notebook",
+                        lambda scenario, **kw: released("account_takeover" if scenario == name else scenario, **kw))
+    sc = dg.load_scenario(name)
+    family = draw_family(sc, 6)
+    assert family == "group_leakage"
+    assert not dg.validate_variant(dg.build_variant(sc, 6)).passed, "premise: seed 6 fails validation"
+    drawn = iter([6, *range(7, 400)])
     seen = []
     monkeypatch.setattr(S, "_secret_seed", lambda: seen.append(next(drawn)) or seen[-1])
     home = tmp_path / "home"
-    out = S.new_session(scenario="account_takeover", candidate="ATS-verified", out=tmp_path / "cand",
+    out = S.new_session(scenario=name, candidate="ATS-verified", out=tmp_path / "cand",
                         home=home, measure=False)
     seed = S.get(out["id"], home=home)["seed"]
-    assert seed != 65 and draw_family(sc, seed) == family
+    assert seed != 6 and draw_family(sc, seed) == family
     # every seed passed over in between drew another family
     assert all(draw_family(sc, s) != family for s in seen[1:-1]) and seen[-1] == seed
     assert dg.validate_variant(dg.build_variant(sc, seed)).passed

@@ -9,6 +9,10 @@ on the label fell to rank 4, below the validator's top 3, on account_takeover/ta
 per-entity column with the largest effect is part of the entity fingerprint: retrained without
 it, the team kept only 59% and 25% of the gap on account_takeover seeds 6 and 11, so the decoy
 looked like a cause. ``SuspiciousLegit.hold`` re-names the decoy there; nothing else changes.
+
+account_takeover hosted group leakage until 2026-12-04 (its 1.8% positives left the pair's gap at
+the mercy of noise; ``invoice_late_payment`` hosts it now). The fingerprint cases build that world
+as it was (``tests/former_scenarios.py``): the same world, the same seeds, the same data.
 """
 from __future__ import annotations
 
@@ -19,13 +23,14 @@ import data_generators as dg
 from data_generators.validation import validate_variant
 from livescreen.toolkit.model import one_thread
 
+from ...former_scenarios import former_group_leakage_host
 from .unheld import unheld
 
 # (scenario, family, seed): the by-effect column ranked 4th in the committed sweep's build
 OUT_OF_SIGHT = [("account_takeover", "target_leakage", 10), ("lead_conversion", "target_leakage", 40)]
 IN_SIGHT = ("account_takeover", "target_leakage", 0)
 # (scenario, family, seed): the decoy sat on the fingerprint and its refit took over 40% of the gap
-ON_FINGERPRINT = [("account_takeover", "group_leakage", 6), ("account_takeover", "group_leakage", 11)]
+ON_FINGERPRINT = [("group_leakage", 6), ("group_leakage", 11)]
 
 
 
@@ -76,11 +81,12 @@ def test_a_decoy_in_the_top_3_is_left_as_drawn():
 
 
 @pytest.mark.parametrize("case", ON_FINGERPRINT, ids=lambda c: "-".join(map(str, c)))
-def test_a_decoy_on_the_failures_reserved_columns_moves_off_them(case):
+def test_a_decoy_on_the_failures_reserved_columns_moves_off_them(case, tmp_path):
     """Where the decoy sat on a column group leakage reserves (the entity fingerprint) and the
     team retrained without it lost over 40% of the gap, does the built variant's decoy name the
     highest-ranked eligible column off the reserved ones, within the top 3, the variant valid, and
     the data and the rest of the truth unchanged?"""
+    case = (former_group_leakage_host(tmp_path), *case)
     with one_thread():
         plain, held = unheld(*case), dg.build_variant(case[0], case[2], family=case[1])
     reserved = set(held._family.reserved_keys)
