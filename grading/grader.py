@@ -32,7 +32,8 @@ import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -726,20 +727,32 @@ def grade_many(submissions, truth, *, jobs: int = 1, cache: Path | None = None,
     if jobs <= 1 or len(work) <= 1:
         return [_grade_job(w) for w in work]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        done = _results([pool.submit(_grade_job, w) for w in work])
+        done = _results(_submit_all(pool, work))
     for i, w in enumerate(work):
         if done[i] is None:  # its worker died, or another's death broke the pool: once more, alone
             with ProcessPoolExecutor(max_workers=1) as pool:
-                done[i] = _results([pool.submit(_grade_job, w)])[0] or GradeResult(
+                done[i] = _results(_submit_all(pool, [w]))[0] or GradeResult(
                     str(w[0]), None, "error", 0.0, 0.0, [], [], "the grading process died (out of memory?)")
     return done
+
+
+def _submit_all(pool, work) -> list[Future | None]:
+    """Hand every job to ``pool``; None for a job the pool refused because a worker had already
+    died (a submission that kills its worker can do so while the rest are still being handed out)."""
+    futures = []
+    for w in work:
+        try:
+            futures.append(pool.submit(_grade_job, w))
+        except BrokenProcessPool:
+            futures.append(None)
+    return futures
 
 
 def _results(futures) -> list[GradeResult | None]:
     out = []
     for fut in futures:
         try:
-            out.append(fut.result())
+            out.append(None if fut is None else fut.result())
         except Exception:  # noqa: BLE001 - BrokenProcessPool: a worker was killed
             out.append(None)
     return out

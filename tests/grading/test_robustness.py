@@ -309,6 +309,47 @@ def test_a_dead_worker_does_not_stop_the_batch(tmp_path, monkeypatch):
     assert "died" in results[1].detail
 
 
+def test_a_worker_dying_while_the_batch_is_handed_out_does_not_stop_it(tmp_path, monkeypatch):
+    """A worker that dies before every job is handed out breaks the pool for the jobs still to
+    submit (seen in CI: the job after the crashing one was refused with BrokenProcessPool). Does
+    each refused job get graded once more, alone, and the batch finish in order?"""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    import grading.grader as grader
+
+    class Pool:
+        """Runs jobs inline; the batch pool refuses every job after the one that 'kills' it."""
+        def __init__(self, max_workers):
+            self.batch, self.broken = max_workers > 1, False
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, fn, w):
+            if self.broken:
+                raise BrokenProcessPool("A child process terminated abruptly")
+            fut = Future()
+            if self.batch and Path(w[0]).name == "crash":
+                self.broken = True
+                fut.set_exception(BrokenProcessPool("A child process terminated abruptly"))
+            else:
+                fut.set_result(fn(w))
+            return fut
+
+    monkeypatch.setattr(grader, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(grader, "grade", lambda sub, truth, **kw: grader.GradeResult(str(sub), SC, "graded", 1.0, 1.0))
+    subs = [tmp_path / n for n in ("a", "crash", "b", "c")]
+    for d in subs:
+        d.mkdir()
+    results = grade_many(subs, {"scenario": SC}, jobs=2)
+    assert [Path(r.submission).name for r in results] == ["a", "crash", "b", "c"]
+    assert [r.status for r in results] == ["graded"] * 4  # each refused job graded alone
+
+
 # ----------------------------------------------------------------------------- flags
 def _declared_flags() -> set[str]:
     return {f.id for f in load_rubric(SC).flags}
