@@ -29,7 +29,8 @@ from .unheld import unheld
 # (scenario, family, seed): the by-effect column ranked 4th in the committed sweep's build
 OUT_OF_SIGHT = [("account_takeover", "target_leakage", 10), ("lead_conversion", "target_leakage", 40)]
 IN_SIGHT = ("account_takeover", "target_leakage", 0)
-# (scenario, family, seed): the decoy sat on the fingerprint and its refit took over 40% of the gap
+# (family, seed) in account_takeover's former pool (former_group_leakage_host): the decoy sat on
+# the fingerprint and its refit took over 40% of the gap
 ON_FINGERPRINT = [("group_leakage", 6), ("group_leakage", 11)]
 
 

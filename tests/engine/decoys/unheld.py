@@ -11,4 +11,3 @@ def unheld(name: str, family: str, seed: int):
     w = sc.spec["world"]
     return control_effect(sc, seed, family=family, n_offline=w.get("n_offline", 20_000),
                           n_production=w.get("n_production", 20_000))
-
